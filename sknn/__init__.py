@@ -1,0 +1,17 @@
+"""sknn: scikit-learn neural-network estimators on a PyTorch core.
+
+``import sknn`` does not import torch; the engine loads it at the first fit
+or prediction.
+"""
+
+from ._base import InconsistentSknnVersionWarning
+from ._classes import MLPClassifier, MLPRegressor, MultiLabelMLP
+from ._version import __version__
+
+__all__ = [
+    "InconsistentSknnVersionWarning",
+    "MLPClassifier",
+    "MLPRegressor",
+    "MultiLabelMLP",
+    "__version__",
+]

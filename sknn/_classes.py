@@ -1,0 +1,954 @@
+"""The public estimators: MLPClassifier, MLPRegressor and MultiLabelMLP."""
+
+import numbers
+import warnings
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._base import BaseMLP, _stochastic
+
+_COMMON_PARAMETERS = """\
+hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of units in the ith hidden layer.
+        ``()`` gives a network with no hidden layer: a linear model
+        (logistic, softmax or least-squares regression) trained by the same
+        engine.
+
+    activation : {'relu', 'tanh', 'logistic', 'identity', 'leaky_relu', \
+'elu', 'gelu', 'silu'}, default='relu'
+        Activation of the hidden layers. Weights are initialised to keep the
+        variance of activations similar across layers: He initialisation for
+        the ReLU family ('relu', 'leaky_relu', 'elu', 'gelu', 'silu'), Glorot
+        for 'tanh', 'logistic' and 'identity'.
+
+    solver : {'adam', 'sgd', 'adamw', 'rmsprop', 'adagrad', 'lbfgs'}, \
+default='adam'
+        The optimizer. 'sgd' is minibatch stochastic gradient descent (with
+        ``momentum`` and ``nesterovs_momentum``); 'adam' as in
+        scikit-learn; 'adamw' is Adam with decoupled weight decay (``alpha``
+        shrinks the weights directly instead of entering the gradient);
+        'rmsprop' divides the step by a running root mean square of the
+        gradient (decay ``beta_2``); 'adagrad' by the root of the summed
+        squared gradients; 'lbfgs' is full-batch L-BFGS from scipy, often
+        best on small data, with no ``partial_fit`` and no dropout.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, ``alpha / 2 * ||W||^2`` divided by the
+        batch's total sample weight (the batch size when unweighted), as in
+        scikit-learn. Biases are not penalised.
+
+    batch_size : int or 'auto', default='auto'
+        Size of the minibatches; 'auto' is ``min(200, n_samples)``. Ignored
+        by 'lbfgs'.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'decay'}, \
+default='constant'
+        Learning-rate schedule of the stochastic solvers. 'constant' keeps
+        ``learning_rate_init``; 'invscaling' divides it by
+        ``(t + 1) ** power_t`` with t the number of samples seen; 'adaptive'
+        keeps it while the loss improves and divides it by 5 each time
+        ``n_iter_no_change`` epochs pass without improvement, stopping when
+        it falls below 1e-6; 'decay' lowers it geometrically every epoch so
+        that the last of ``max_iter`` epochs runs at 1/100 of the start, the
+        decay the lecture recommends.
+
+    learning_rate_init : float or 'auto', default=0.001
+        Initial step size of the stochastic solvers. 'auto' chooses it as
+        the lecture does by hand: on a subset of at most 1024 samples, start
+        at 1.0 and halve the rate until 20 minibatch steps lower the loss
+        instead of raising it or making it non-finite. The rate found is in
+        ``learning_rate_init_``. The search costs about as much as 20
+        minibatch steps per halving tried, a few hundred steps at most.
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data) for the
+        stochastic solvers; maximum number of iterations for 'lbfgs'.
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples at every epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the early-stopping split, shuffling,
+        dropout masks and the learning-rate search. An int gives identical
+        results on the CPU across fits. torch's and numpy's global random
+        state are never touched.
+
+    tol : float, default=1e-4
+        Improvement below which an epoch counts as no improvement (of the
+        training loss, or of the validation score with early stopping).
+
+    verbose : bool or int, default=False
+        Print one line per epoch (``Iteration N, loss = ...``, as
+        scikit-learn does, followed by the validation score, the learning
+        rate and the epoch's time).
+
+    warm_start : bool, default=False
+        Start from the weights of the previous fit instead of new ones.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd', between 0 and 1.
+
+    nesterovs_momentum : bool, default=True
+        Whether 'sgd' uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified
+        for classifiers), score it after every epoch, stop after
+        ``n_iter_no_change`` epochs without an improvement of at least
+        ``tol``, and restore the weights of the best epoch.
+
+    validation_fraction : float, default=0.1
+        Proportion of the training data held out for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay of Adam's first moment estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Decay of Adam's second moment estimate (and RMSprop's), in [0, 1).
+
+    epsilon : float, default=1e-8
+        Numerical stability term of Adam, RMSprop and Adagrad.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement that ends training.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of 'lbfgs'.
+
+    dropout : float or array-like of shape (n_hidden_layers,), default=0.0
+        Probability of zeroing each hidden unit during training, one value
+        for every hidden layer or one per hidden layer. Kept units are
+        scaled by ``1 / (1 - dropout)``, so prediction, which always uses
+        the whole network, needs no rescaling.
+
+    device : str, default='auto'
+        Where to train: 'auto' (CUDA when available, else the CPU), 'cpu',
+        'cuda' or 'cuda:N'. The fitted weights are kept as numpy arrays, so
+        a model trained on a GPU pickles and predicts on a machine without
+        one.
+
+    precision : {'auto', 'float32', 'float64', 'bfloat16', 'float16'}, \
+default='auto'
+        Floating-point precision of training. 'auto' follows X as
+        scikit-learn does: float32 X trains in float32, anything else in
+        float64. 'bfloat16' and 'float16' keep float32 weights and run the
+        matrix products under torch's autocast (mixed precision; 'float16'
+        is meant for CUDA)."""
+
+_COMMON_ATTRIBUTES = """\
+loss_ : float
+        The training loss of the last epoch (with the L2 penalty).
+
+    best_loss_ : float or None
+        The lowest training loss reached; None with early stopping.
+
+    loss_curve_ : list of float
+        The training loss of every epoch.
+
+    validation_scores_ : list of float or None
+        The validation score of every epoch when ``early_stopping=True``,
+        else None.
+
+    best_validation_score_ : float or None
+        The best validation score, or None without early stopping.
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of ndarray of shape (n_units_in, n_units_out)
+        The ith element is the weight matrix between layer i and i + 1.
+
+    intercepts_ : list of ndarray of shape (n_units_out,)
+        The ith element is the bias vector of layer i + 1.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    n_iter_ : int
+        Number of epochs (iterations for 'lbfgs') run.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units.
+
+    out_activation_ : str
+        Name of the output activation.
+
+    learning_rate_init_ : float or None
+        The initial learning rate used: ``learning_rate_init``, or the one
+        found when it is 'auto'; None for 'lbfgs'.
+
+    device_ : str
+        The device the model was trained on."""
+
+
+def _doc(cls):
+    cls.__doc__ = cls.__doc__.replace("{COMMON_PARAMETERS}", _COMMON_PARAMETERS)
+    cls.__doc__ = cls.__doc__.replace("{COMMON_ATTRIBUTES}", _COMMON_ATTRIBUTES)
+    return cls
+
+
+def _argmax_score(out, y, w, torch):
+    """Weighted accuracy of logits ``out`` against encoded labels ``y``."""
+    if out.shape[1] == 1:
+        pred = (out[:, 0] > 0).to(torch.long)
+    else:
+        pred = out.argmax(dim=1)
+    hit = (pred == y.to(torch.long)).to(out.dtype)
+    if w is None:
+        return float(hit.mean().item())
+    w = w.to(out.dtype)
+    return float(((hit * w).sum() / w.sum()).item())
+
+
+class _ClassifierBase(ClassifierMixin, BaseMLP):
+    """Label handling shared by MLPClassifier and MultiLabelMLP."""
+
+    def _check_classes(self, classes, first, incremental_classes):
+        if incremental_classes is not None:
+            incremental_classes = np.unique(np.asarray(incremental_classes))
+            if hasattr(self, "classes_") and not first:
+                if not np.array_equal(incremental_classes, self.classes_):
+                    raise ValueError(
+                        f"`classes={incremental_classes!r}` is not the same as on "
+                        f"last call to partial_fit, was: {self.classes_!r}"
+                    )
+            return incremental_classes
+        if first:
+            return classes
+        if self.warm_start and not np.array_equal(classes, self.classes_) and (
+            not np.isin(classes, self.classes_).all()
+        ):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as "
+                f"in the previous call to fit. Previously got {self.classes_}, "
+                f"`y` has {classes}"
+            )
+        return self.classes_
+
+    def _encode(self, y, classes):
+        unseen = ~np.isin(y, classes)
+        if unseen.any():
+            raise ValueError(
+                f"y contains labels not in classes_ {classes!r}: "
+                f"{np.unique(np.asarray(y)[unseen])!r}. Pass every class with "
+                "`classes=` on the first call to partial_fit."
+            )
+        return np.searchsorted(classes, y)
+
+
+@_doc
+class MLPClassifier(_ClassifierBase):
+    """Multi-layer perceptron classifier on a PyTorch core.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`
+    with the same parameters and fitted attributes, plus dropout, more
+    optimizers and activations, automatic learning-rate search, class
+    weights and GPU training. The output layer is a softmax trained with
+    cross-entropy (one logistic unit for two classes); a 0/1 indicator
+    matrix y is trained as multilabel (see also :class:`MultiLabelMLP`).
+
+    Parameters
+    ----------
+    {COMMON_PARAMETERS}
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplying ``sample_weight``.
+        'balanced' uses ``n_samples / (n_classes * np.bincount(y))`` of the
+        data given to each ``fit`` or ``partial_fit`` call.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels (``arange(n_labels)`` for multilabel y).
+
+    {COMMON_ATTRIBUTES}
+
+    See Also
+    --------
+    MLPRegressor : Multi-layer perceptron regressor.
+    MultiLabelMLP : One sigmoid output per label.
+    sklearn.neural_network.MLPClassifier : scikit-learn's numpy version.
+
+    Notes
+    -----
+    Training computes the forward and backward passes by hand (the delta
+    rule of backpropagation) on one flat tensor of parameters, with no
+    autograd graph; mixed precision uses torch's autograd instead.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sknn import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(
+    ...     X, y, stratify=y, random_state=0)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=300,
+    ...                     learning_rate_init=0.01, device="cpu",
+    ...                     random_state=0).fit(X_train, y_train)
+    >>> clf.predict_proba(X_test[:1]).shape
+    (1, 3)
+    >>> clf.score(X_test, y_test) > 0.9
+    True
+    """
+
+    _parameter_constraints = {
+        **BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        device="auto",
+        precision="auto",
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, device=device, precision=precision,
+        )
+        self.class_weight = class_weight
+
+    def _prepare_targets(self, y, first, classes=None):
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. "
+                "Please change the shape of y to (n_samples, ), for example "
+                "using ravel().",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            y = column_or_1d(y)
+        check_classification_targets(y)
+        kind = type_of_target(y, input_name="y")
+        if kind == "multilabel-indicator":
+            y_enc = np.asarray(y, dtype=np.float64)
+            if not first and not self._multilabel:
+                raise ValueError(
+                    "y is a multilabel indicator matrix but the model was fitted "
+                    "on single-label y; set warm_start=False to refit."
+                )
+            n = y.shape[1]
+            if not first and self.n_outputs_ != n:
+                raise ValueError(
+                    f"y has {n} labels but the model was fitted with "
+                    f"{self.n_outputs_}; set warm_start=False to refit."
+                )
+            state = {
+                "classes_": np.arange(n), "n_outputs_": n, "_multilabel": True,
+                "_stratify": False,
+            }
+            return y_enc, state, "logistic"
+        if not first and getattr(self, "_multilabel", False):
+            raise ValueError(
+                "The model was fitted on a multilabel indicator y; got "
+                f"{kind!r} y. Set warm_start=False to refit."
+            )
+        found = np.unique(y)
+        cls = self._check_classes(found, first, classes)
+        if len(cls) < 2:
+            raise ValueError(
+                "Classifier can't train when only one class is present: got "
+                f"the single class {cls[0]!r} in y. Pass every class with "
+                "`classes=` to partial_fit, or give y with at least two classes."
+            )
+        y_enc = self._encode(y, cls)
+        k = len(cls)
+        state = {
+            "classes_": cls,
+            "n_outputs_": 1 if k == 2 else k,
+            "_multilabel": False,
+            "_stratify": True,
+        }
+        return y_enc, state, ("logistic" if k == 2 else "softmax")
+
+    def _target_weights(self, y_enc, sample_weight, state):
+        if self.class_weight is None or state["_multilabel"]:
+            return sample_weight
+        classes = state["classes_"]
+        y_lab = classes[y_enc]
+        if self.class_weight == "balanced":
+            present = np.unique(y_lab)
+            cw_present = compute_class_weight("balanced", classes=present, y=y_lab)
+            lookup = dict(zip(present, cw_present))
+        else:
+            lookup = self.class_weight
+            unknown = set(lookup) - set(classes.tolist())
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {sorted(unknown, key=str)!r} that "
+                    f"are not among the classes {classes!r}."
+                )
+        cw = np.array([lookup.get(c, 1.0) for c in classes], dtype=np.float64)
+        w = cw[y_enc]
+        return w if sample_weight is None else w * sample_weight
+
+    def _validation_score(self, out, y, w, state):
+        from ._engine import torch
+
+        if state["_multilabel"]:
+            pred = out > 0
+            hit = (pred == (y > 0.5)).all(dim=1).to(out.dtype)
+            return float(hit.mean().item())
+        return _argmax_score(out, y, w, torch)
+
+    @available_if(_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,)
+            The target class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+        classes : array-like of shape (n_classes,), default=None
+            Every class the model will ever see. Required on the first call;
+            later calls may pass the same classes again (as dask-ml's
+            ``Incremental`` does) but not different ones.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _proba_from_logits(self, z):
+        if self.out_activation_ == "softmax":
+            return softmax(z.astype(np.float64), axis=1)
+        p = expit(z.astype(np.float64))
+        if self._multilabel:
+            return p
+        return np.hstack([1.0 - p, p])
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``
+            (float64). For multilabel y, the probability of each label.
+        """
+        return self._proba_from_logits(self._forward(X, output=False))
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability estimates, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))`` without underflow to ``-inf``.
+        """
+        z = self._forward(X, output=False).astype(np.float64)
+        if self.out_activation_ == "softmax":
+            return log_softmax(z, axis=1)
+        if self._multilabel:
+            return log_expit(z)
+        return np.hstack([log_expit(-z), log_expit(z)])
+
+    def predict(self, X):
+        """Predict class labels (a 0/1 indicator matrix for multilabel y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            The predicted classes.
+        """
+        z = self._forward(X, output=False)
+        if self._multilabel:
+            return (z > 0).astype(int)
+        if z.shape[1] == 1:
+            return self.classes_[(z[:, 0] > 0).astype(int)]
+        return self.classes_[np.argmax(z, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+@_doc
+class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
+    """Multi-layer perceptron regressor on a PyTorch core.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
+    identity output units trained with the squared error, one per target
+    (y may have several columns). Same parameters and fitted attributes as
+    scikit-learn's, plus dropout, more optimizers and activations,
+    automatic learning-rate search and GPU training.
+
+    Parameters
+    ----------
+    {COMMON_PARAMETERS}
+
+    Attributes
+    ----------
+    {COMMON_ATTRIBUTES}
+
+    See Also
+    --------
+    MLPClassifier : Multi-layer perceptron classifier.
+    sklearn.neural_network.MLPRegressor : scikit-learn's numpy version.
+
+    Notes
+    -----
+    The loss is ``0.5 * sum_k (y_k - f_k(x))**2`` averaged over the samples
+    (weighted by ``sample_weight``), plus the L2 penalty.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sknn import MLPRegressor
+    >>> X, y = make_regression(n_samples=300, n_features=5, noise=1.0,
+    ...                        random_state=0)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(64,), learning_rate_init=0.01,
+    ...                    max_iter=500, device="cpu",
+    ...                    random_state=0).fit(X_train, y_train)
+    >>> reg.predict(X_test[:2]).shape
+    (2,)
+    >>> reg.score(X_test, y_test) > 0.9
+    True
+    """
+
+    _y_numeric = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        device="auto",
+        precision="auto",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, device=device, precision=precision,
+        )
+
+    def _prepare_targets(self, y, first, classes=None):
+        y2 = np.asarray(y, dtype=np.float64)
+        y_1d = y2.ndim == 1
+        y2 = y2.reshape(y2.shape[0], -1)
+        n = y2.shape[1]
+        if not first and self.n_outputs_ != n:
+            raise ValueError(
+                f"y has {n} output(s) but the model was fitted with "
+                f"{self.n_outputs_}; set warm_start=False to refit."
+            )
+        return y2, {"n_outputs_": n, "_y_1d": y_1d}, "identity"
+
+    def _validation_score(self, out, y, w, state):
+        from ._engine import torch
+
+        y = y.to(out.dtype)
+        w = torch.ones(y.shape[0], 1, dtype=out.dtype, device=out.device) if w is None else (
+            w.to(out.dtype).reshape(-1, 1)
+        )
+        mean = (w * y).sum(0) / w.sum()
+        ss_res = (w * (y - out) ** 2).sum(0)
+        ss_tot = (w * (y - mean) ** 2).sum(0)
+        r2 = torch.where(ss_tot > 0, 1 - ss_res / ss_tot.clamp_min(1e-300),
+                         torch.where(ss_res > 0, torch.zeros_like(ss_res),
+                                     torch.ones_like(ss_res)))
+        return float(r2.mean().item())
+
+    @available_if(_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values, in the dtype the model was trained in.
+        """
+        out = self._forward(X, output=False)
+        return out.ravel() if self._y_1d else out
+
+
+@_doc
+class MultiLabelMLP(_ClassifierBase):
+    """Multi-layer perceptron for multilabel classification.
+
+    One sigmoid output per label trained with the binary cross-entropy, as
+    the lecture sets up multilabel classification: each sample may carry
+    any subset of the labels. ``y`` is a 0/1 indicator matrix of shape
+    (n_samples, n_labels), for example from
+    :class:`sklearn.preprocessing.MultiLabelBinarizer`.
+
+    Parameters
+    ----------
+    {COMMON_PARAMETERS}
+
+    threshold : float or array-like of shape (n_labels,), default=0.5
+        Probability above which :meth:`predict` assigns a label; one value,
+        or one per label.
+
+    pos_weight : 'balanced', array-like of shape (n_labels,) or None, \
+default=None
+        Weight of the positive examples of each label in the loss (the
+        negatives keep weight 1). 'balanced' uses ``n_negative / n_positive``
+        of each label in the data of the fit, which evens out rare labels.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_labels,)
+        ``arange(n_labels)``: the column indices of the labels.
+
+    {COMMON_ATTRIBUTES}
+
+    pos_weight_ : ndarray of shape (n_labels,) or None
+        The positive weights used, when ``pos_weight`` is set.
+
+    See Also
+    --------
+    MLPClassifier : Single-label classification (softmax output).
+    sklearn.multioutput.MultiOutputClassifier : One model per label.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from sknn import MultiLabelMLP
+    >>> X, Y = make_multilabel_classification(n_samples=200, n_classes=4,
+    ...                                       random_state=0)
+    >>> clf = MultiLabelMLP(hidden_layer_sizes=(32,), max_iter=300,
+    ...                     learning_rate_init=0.01, device="cpu",
+    ...                     random_state=0).fit(X, Y)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 4)
+    >>> clf.predict(X[:3]).shape
+    (3, 4)
+    """
+
+    _parameter_constraints = {
+        **BaseMLP._parameter_constraints,
+        "threshold": ["array-like", numbers.Real],
+        "pos_weight": ["array-like", StrOptions({"balanced"}), None],
+    }
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        device="auto",
+        precision="auto",
+        threshold=0.5,
+        pos_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, device=device, precision=precision,
+        )
+        self.threshold = threshold
+        self.pos_weight = pos_weight
+
+    def _prepare_targets(self, y, first, classes=None):
+        y = np.asarray(y)
+        check_classification_targets(y)
+        if y.ndim != 2:
+            kind = type_of_target(y, input_name="y")
+            raise ValueError(
+                "Only binary classification is supported per label: "
+                "MultiLabelMLP expects y as a 0/1 indicator matrix of shape "
+                f"(n_samples, n_labels); got {kind!r} y of shape {y.shape}. For "
+                "single-label classification use MLPClassifier, or encode "
+                "label sets with sklearn.preprocessing.MultiLabelBinarizer."
+            )
+        values = np.unique(y)
+        if not np.isin(values, [0, 1]).all():
+            raise ValueError(
+                "MultiLabelMLP expects y as a 0/1 indicator matrix; got values "
+                f"{values[:10]!r}."
+            )
+        n = y.shape[1]
+        if not first and self.n_outputs_ != n:
+            raise ValueError(
+                f"y has {n} labels but the model was fitted with "
+                f"{self.n_outputs_}; set warm_start=False to refit."
+            )
+        self._thresholds(n)
+        if classes is not None and not np.isin(np.asarray(classes), [0, 1]).all():
+            raise ValueError(
+                f"classes={classes!r}: the values of a multilabel indicator y "
+                "are 0 and 1."
+            )
+        state = {"classes_": np.arange(n), "n_outputs_": n, "_stratify": False}
+        y_enc = y.astype(np.float64)
+        state["pos_weight_"] = self._pos_weight(y_enc)
+        return y_enc, state, "logistic"
+
+    def _pos_weight(self, y_enc):
+        pw = self.pos_weight
+        if pw is None:
+            return None
+        n_labels = y_enc.shape[1]
+        if isinstance(pw, str):
+            pos = y_enc.sum(axis=0)
+            neg = y_enc.shape[0] - pos
+            return np.where(pos > 0, neg / np.maximum(pos, 1), 1.0)
+        pw = np.asarray(pw, dtype=np.float64).ravel()
+        if pw.shape != (n_labels,) or not np.all(np.isfinite(pw)) or np.any(pw <= 0):
+            raise ValueError(
+                f"pos_weight must be 'balanced', None or {n_labels} positive "
+                f"finite numbers (one per label); got {self.pos_weight!r}."
+            )
+        return pw
+
+    def _thresholds(self, n_labels):
+        t = np.asarray(self.threshold, dtype=np.float64).ravel()
+        if t.size not in (1, n_labels) or np.any((t <= 0) | (t >= 1)):
+            raise ValueError(
+                f"threshold must be one probability in (0, 1) or {n_labels} of "
+                f"them (one per label); got {self.threshold!r}."
+            )
+        return t
+
+    def _validation_score(self, out, y, w, state):
+        from ._engine import torch
+
+        t = torch.as_tensor(self._thresholds(out.shape[1]), dtype=out.dtype,
+                            device=out.device)
+        hit = ((torch.sigmoid(out) > t) == (y > 0.5)).all(dim=1).to(out.dtype)
+        if w is None:
+            return float(hit.mean().item())
+        w = w.to(out.dtype)
+        return float(((hit * w).sum() / w.sum()).item())
+
+    @available_if(_stochastic)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples, n_labels)
+            The 0/1 indicator matrix of labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+        classes : array-like, default=None
+            Accepted for symmetry with single-label classifiers (dask-ml's
+            ``Incremental`` passes the values found in y); when given, its
+            values must lie in {0, 1}.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Probability of each label.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_labels)
+            Independent probabilities, one per label (float64).
+        """
+        return expit(self._forward(X, output=False).astype(np.float64))
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability of each label.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_labels)
+            ``log(predict_proba(X))``, computed stably.
+        """
+        return log_expit(self._forward(X, output=False).astype(np.float64))
+
+    def predict(self, X):
+        """Predict the label sets.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        Y : ndarray of shape (n_samples, n_labels)
+            1 where the label's probability exceeds ``threshold``, else 0.
+        """
+        check_is_fitted(self, "coefs_")
+        proba = self.predict_proba(X)
+        return (proba > self._thresholds(proba.shape[1])).astype(int)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        # each output is a yes/no decision: no label column has more classes
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags

@@ -1,0 +1,728 @@
+"""The training engine: the only sknn module that imports torch.
+
+The network lives in one flat tensor of parameters (every layer's weight matrix
+first, then every bias), with matching flat tensors for the gradient and the
+optimizer's state.  Each layer's weights and biases are views into it, so:
+
+* the forward pass is one ``addmm`` and one in-place activation per layer;
+* the backward pass is the lecture's delta rule written out
+  (``delta^(m-1) = g'(z^(m-1)) * (W^(m) delta^(m))``), with no autograd graph;
+* an optimizer step is a handful of element-wise kernels over a single tensor;
+* the L2 penalty touches the one contiguous slice that holds the weights.
+
+The autograd path (:meth:`Network.autograd_loss_and_grad`) computes the same
+gradient through ``torch.autograd``; it is the reference the tests compare the
+fast path with, and the path used for mixed precision (autocast).
+
+The estimator side (``_base.py``) hands numpy arrays in and gets numpy back.
+"""
+
+import math
+import time
+import warnings
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+aten = torch.ops.aten
+
+_LEAKY_SLOPE = 0.01
+
+
+# --------------------------------------------------------------------------
+# Activations: (forward writing into ``out``, derivative from (delta, z, a),
+# whether the derivative needs the pre-activation ``z`` kept apart from ``a``).
+# Those that can express g'(z) through their output run fully in place.
+# --------------------------------------------------------------------------
+def _identity_fwd(z, out):
+    return z
+
+
+def _identity_bwd(delta, z, a):
+    return delta
+
+
+def _relu_fwd(z, out):
+    return z.relu_()
+
+
+def _relu_bwd(delta, z, a):
+    return aten.threshold_backward(delta, a, 0)
+
+
+def _tanh_fwd(z, out):
+    return z.tanh_()
+
+
+def _tanh_bwd(delta, z, a):
+    return aten.tanh_backward(delta, a)
+
+
+def _logistic_fwd(z, out):
+    return z.sigmoid_()
+
+
+def _logistic_bwd(delta, z, a):
+    return aten.sigmoid_backward(delta, a)
+
+
+def _leaky_relu_fwd(z, out):
+    return F.leaky_relu_(z, _LEAKY_SLOPE)
+
+
+def _leaky_relu_bwd(delta, z, a):
+    return aten.leaky_relu_backward(delta, a, _LEAKY_SLOPE, True)
+
+
+def _elu_fwd(z, out):
+    return F.elu_(z)
+
+
+def _elu_bwd(delta, z, a):
+    return aten.elu_backward(delta, 1.0, 1, 1, True, a)
+
+
+def _gelu_fwd(z, out):
+    return aten.gelu.out(z, out=out)
+
+
+def _gelu_bwd(delta, z, a):
+    return aten.gelu_backward(delta, z)
+
+
+def _silu_fwd(z, out):
+    return aten.silu.out(z, out=out)
+
+
+def _silu_bwd(delta, z, a):
+    return aten.silu_backward(delta, z)
+
+
+ACTIVATIONS = {
+    "identity": (_identity_fwd, _identity_bwd, False),
+    "relu": (_relu_fwd, _relu_bwd, False),
+    "tanh": (_tanh_fwd, _tanh_bwd, False),
+    "logistic": (_logistic_fwd, _logistic_bwd, False),
+    "leaky_relu": (_leaky_relu_fwd, _leaky_relu_bwd, False),
+    "elu": (_elu_fwd, _elu_bwd, False),
+    "gelu": (_gelu_fwd, _gelu_bwd, True),
+    "silu": (_silu_fwd, _silu_bwd, True),
+}
+
+# Out-of-place versions, for prediction and the autograd reference.
+_ACTIVATION_FUNCS = {
+    "identity": lambda z: z,
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "logistic": torch.sigmoid,
+    "leaky_relu": lambda z: F.leaky_relu(z, _LEAKY_SLOPE),
+    "elu": F.elu,
+    "gelu": F.gelu,
+    "silu": F.silu,
+}
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+_AUTOCAST = {"bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into a ``torch.device``, or raise."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a device torch knows; expected 'auto', "
+            "'cpu', 'cuda' or 'cuda:N'."
+        ) from exc
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on "
+                "this machine; use device='auto' to fall back to the CPU."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are visible."
+            )
+    elif dev.type != "cpu" and dev.type != "mps":
+        raise ValueError(
+            f"device={device!r} is not supported; expected 'auto', 'cpu', "
+            "'cuda' or 'cuda:N'."
+        )
+    return dev
+
+
+def predict_device(device_str):
+    """The device to predict on: the fitted one when present, else the CPU."""
+    dev = torch.device(device_str)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        return torch.device("cpu")
+    return dev
+
+
+def _as_tensor(a):
+    """``torch.as_tensor`` without a copy, also for read-only arrays (memmaps):
+    sknn never writes into the caller's data."""
+    a = np.asarray(a)
+    if not a.flags.writeable:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writ")
+            return torch.as_tensor(a)
+    return torch.as_tensor(a)
+
+
+# --------------------------------------------------------------------------
+# Dense or sparse input, a batch at a time
+# --------------------------------------------------------------------------
+class _Rows:
+    """Rows of X on the device: dense tensors are indexed on the device,
+    scipy sparse matrices are densified one batch at a time on the host."""
+
+    def __init__(self, X, dtype, device):
+        self.sparse = hasattr(X, "tocsr")
+        self.device = device
+        self.dtype = dtype
+        if self.sparse:
+            self.X = X.tocsr()
+            self.n = X.shape[0]
+        else:
+            self.X = _as_tensor(X).to(device=device, dtype=dtype)
+            self.n = self.X.shape[0]
+
+    def take(self, idx, out=None):
+        """Rows ``idx`` (a tensor of indices on the device, or a numpy array)."""
+        if self.sparse:
+            if torch.is_tensor(idx):
+                idx = idx.cpu().numpy()
+            block = torch.from_numpy(np.asarray(self.X[idx].toarray()))
+            return block.to(device=self.device, dtype=self.dtype, non_blocking=True)
+        if out is not None:
+            return torch.index_select(self.X, 0, idx, out=out)
+        return torch.index_select(self.X, 0, idx)
+
+    def chunks(self, chunk_size):
+        for start in range(0, self.n, chunk_size):
+            stop = min(start + chunk_size, self.n)
+            if self.sparse:
+                block = torch.from_numpy(np.asarray(self.X[start:stop].toarray()))
+                yield block.to(device=self.device, dtype=self.dtype)
+            else:
+                yield self.X[start:stop]
+
+
+# --------------------------------------------------------------------------
+# The network
+# --------------------------------------------------------------------------
+class Network:
+    """A dense network whose parameters are views into one flat tensor.
+
+    Parameters
+    ----------
+    layer_sizes : list of int
+        ``[n_features, *hidden_layer_sizes, n_outputs]``.
+    activation : str
+        Hidden activation, a key of :data:`ACTIVATIONS`.
+    out_activation : {'identity', 'logistic', 'softmax'}
+        Output activation; fixes the loss (squared error, binary
+        cross-entropy, cross-entropy).
+    """
+
+    def __init__(
+        self, layer_sizes, activation, out_activation, dtype, device, grads=True
+    ):
+        self.layer_sizes = list(layer_sizes)
+        self.activation = activation
+        self.out_activation = out_activation
+        self.dtype = dtype
+        self.device = device
+        shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.n_layers = len(shapes)
+        self.n_coef = sum(i * o for i, o in shapes)
+        n_params = self.n_coef + sum(o for _, o in shapes)
+        self.params = torch.zeros(n_params, dtype=dtype, device=device)
+        self.W, self.b = self._views(self.params, shapes)
+        if grads:
+            self.grads = torch.zeros_like(self.params)
+            self.gW, self.gb = self._views(self.grads, shapes)
+        self._buffers_for = None
+
+    def _views(self, flat, shapes):
+        Ws, bs, pos = [], [], 0
+        for i, o in shapes:
+            Ws.append(flat[pos : pos + i * o].view(i, o))
+            pos += i * o
+        for _, o in shapes:
+            bs.append(flat[pos : pos + o])
+            pos += o
+        return Ws, bs
+
+    # -- state in and out, as numpy ---------------------------------------
+    def set_weights(self, coefs, intercepts):
+        for W, c in zip(self.W, coefs):
+            W.copy_(torch.as_tensor(np.asarray(c)))
+        for b, c in zip(self.b, intercepts):
+            b.copy_(torch.as_tensor(np.asarray(c)))
+
+    def get_weights(self, params=None):
+        params = self.params if params is None else params
+        flat = params.detach().to("cpu", copy=True).numpy()
+        shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        Ws, bs = self._views(torch.from_numpy(flat), shapes)
+        return [w.numpy() for w in Ws], [b.numpy() for b in bs]
+
+    # -- buffers for the fast path ----------------------------------------
+    def _buffers(self, batch_size, dropout):
+        key = (batch_size, tuple(dropout))
+        if self._buffers_for == key:
+            return
+        kw = dict(dtype=self.dtype, device=self.device)
+        needs_z = ACTIVATIONS[self.activation][2]
+        self._Z, self._A, self._D, self._M = [], [], [], []
+        for i, units in enumerate(self.layer_sizes[1:]):
+            self._Z.append(torch.empty(batch_size, units, **kw))
+            hidden = i < self.n_layers - 1
+            self._A.append(
+                torch.empty(batch_size, units, **kw) if hidden and needs_z else None
+            )
+            self._D.append(torch.empty(batch_size, units, **kw) if hidden else None)
+            has_mask = hidden and dropout[i] > 0
+            self._M.append(torch.empty(batch_size, units, **kw) if has_mask else None)
+        self._xbuf = torch.empty(batch_size, self.layer_sizes[0], **kw)
+        self._buffers_for = key
+
+    # -- forward -----------------------------------------------------------
+    def forward(self, X, params=None):
+        """Output pre-activation for X, out of place (prediction, autograd)."""
+        if params is None:
+            W, b = self.W, self.b
+        else:
+            W, b = self._views(params, list(zip(self.layer_sizes[:-1], self.layer_sizes[1:])))
+        act = _ACTIVATION_FUNCS[self.activation]
+        a = X
+        for i in range(self.n_layers):
+            z = torch.addmm(b[i], a, W[i])
+            a = act(z) if i < self.n_layers - 1 else z
+        return a
+
+    def hidden_activations(self, X):
+        act = _ACTIVATION_FUNCS[self.activation]
+        out, a = [], X
+        for i in range(self.n_layers - 1):
+            a = act(torch.addmm(self.b[i], a, self.W[i]))
+            out.append(a)
+        return out
+
+    def output(self, z):
+        """Apply the output activation (probabilities or values)."""
+        if self.out_activation == "softmax":
+            return torch.softmax(z, dim=1)
+        if self.out_activation == "logistic":
+            return torch.sigmoid(z)
+        return z
+
+    # -- the fast path: forward + backward written out --------------------
+    def loss_and_grad(self, xb, target, alpha, dropout, generator, scale):
+        """Fill ``self.grads`` for one batch and return the batch loss (0-dim).
+
+        ``target`` is the batch's ``(A, B)`` pair from :class:`Targets`;
+        ``scale`` is ``1 / sum of the batch's sample weights`` (a float, or a
+        0-dim tensor when samples are weighted).
+        """
+        n = xb.shape[0]
+        fwd, bwd, needs_z = ACTIVATIONS[self.activation]
+        acts = [xb]
+        a = xb
+        L = self.n_layers
+        for i in range(L):
+            z = torch.addmm(self.b[i], a, self.W[i], out=self._Z[i][:n])
+            if i < L - 1:
+                a = fwd(z, self._A[i][:n] if needs_z else None)
+                p = dropout[i]
+                if p > 0:
+                    mask = self._M[i][:n].bernoulli_(1.0 - p, generator=generator)
+                    mask.mul_(1.0 / (1.0 - p))
+                    a.mul_(mask)
+                acts.append(a)
+        delta, loss = _output_delta_and_loss(self.out_activation, z, target)
+        nc = self.n_coef
+        coef = self.params[:nc]
+        penalty = torch.dot(coef, coef).mul_(0.5 * alpha)
+        loss = loss.add_(penalty).mul_(scale)
+        delta.mul_(scale)
+        for i in range(L - 1, -1, -1):
+            torch.mm(acts[i].T, delta, out=self.gW[i])
+            torch.sum(delta, 0, out=self.gb[i])
+            if i > 0:
+                d = torch.mm(delta, self.W[i].T, out=self._D[i - 1][:n])
+                if self._M[i - 1] is not None:
+                    d.mul_(self._M[i - 1][:n])
+                delta = bwd(d, self._Z[i - 1][:n], acts[i])
+        if alpha:
+            if torch.is_tensor(scale):
+                self.grads[:nc].addcmul_(coef, scale * alpha)
+            else:
+                self.grads[:nc].add_(coef, alpha=alpha * scale)
+        return loss
+
+    # -- the reference path: autograd --------------------------------------
+    def autograd_loss_and_grad(
+        self, xb, target, alpha, dropout, generator, scale, autocast=None
+    ):
+        """Same contract as :meth:`loss_and_grad`, through ``torch.autograd``.
+
+        Dropout masks are drawn from ``generator`` in the same order as the
+        fast path, so both paths see the same masks for the same seed.
+        """
+        p_leaf = self.params.detach().requires_grad_(True)
+        shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        W, b = self._views(p_leaf, shapes)
+        act = _ACTIVATION_FUNCS[self.activation]
+        ctx = (
+            torch.autocast(device_type=self.device.type, dtype=autocast)
+            if autocast is not None
+            else nullcontext()
+        )
+        with torch.enable_grad():
+            with ctx:
+                a = xb
+                for i in range(self.n_layers):
+                    z = torch.addmm(b[i], a, W[i])
+                    if i < self.n_layers - 1:
+                        a = act(z)
+                        p = dropout[i]
+                        if p > 0:
+                            mask = torch.empty(
+                                a.shape, dtype=self.dtype, device=self.device
+                            ).bernoulli_(1.0 - p, generator=generator)
+                            a = a * (mask * (1.0 / (1.0 - p))).to(a.dtype)
+            z = z.to(self.dtype)
+            loss = _reference_loss(self.out_activation, z, target)
+            coef = p_leaf[: self.n_coef]
+            loss = (loss + 0.5 * alpha * torch.dot(coef, coef)) * scale
+            (grad,) = torch.autograd.grad(loss, p_leaf)
+        self.grads.copy_(grad)
+        return loss.detach()
+
+
+def _output_delta_and_loss(out_activation, z, target):
+    """dLoss/dz (unscaled, allocated fresh) and the summed batch loss."""
+    A, B = target
+    if out_activation == "softmax":
+        logp = torch.log_softmax(z, dim=1)
+        # A is the sample weight column, B the weighted one-hot targets.
+        delta = torch.exp(logp).mul_(A).sub_(B)
+        loss = -torch.dot(logp.reshape(-1), B.reshape(-1))
+    elif out_activation == "logistic":
+        # loss = A * softplus(z) - B * z, with A = w * (1 + (pos_weight - 1) y)
+        # and B = w * pos_weight * y; its derivative is A * sigmoid(z) - B.
+        delta = torch.sigmoid(z).mul_(A).sub_(B)
+        loss = torch.dot(F.softplus(z).reshape(-1), A.reshape(-1)) - torch.dot(
+            z.reshape(-1), B.reshape(-1)
+        )
+    else:  # identity + squared error: 0.5 * w * (z - y)^2
+        r = z - B
+        delta = r * A
+        loss = torch.dot(r.reshape(-1), delta.reshape(-1)).mul_(0.5)
+    return delta, loss
+
+
+def _reference_loss(out_activation, z, target):
+    """The same losses as :func:`_output_delta_and_loss`, written plainly."""
+    A, B = target
+    if out_activation == "softmax":
+        return -(torch.log_softmax(z, dim=1) * B).sum()
+    if out_activation == "logistic":
+        return (A * F.softplus(z) - B * z).sum()
+    return 0.5 * (A * (z - B) ** 2).sum()
+
+
+class Targets:
+    """Per-sample loss coefficients ``(A, B)`` on the device (see
+    :func:`_output_delta_and_loss`), with class/sample weights folded in."""
+
+    def __init__(
+        self, out_activation, y, sample_weight, dtype, device, n_classes=None,
+        pos_weight=None,
+    ):
+        kw = dict(dtype=dtype, device=device)
+        y = torch.as_tensor(y)
+        n = y.shape[0]
+        w = (
+            torch.ones(n, 1, **kw)
+            if sample_weight is None
+            else torch.as_tensor(sample_weight).to(**kw).reshape(n, 1)
+        )
+        self.weighted = sample_weight is not None
+        self.w = w.reshape(-1)
+        if out_activation == "softmax":
+            y = y.to(device=device, dtype=torch.long)
+            onehot = torch.zeros(n, n_classes, **kw)
+            onehot[torch.arange(n, device=device), y] = 1.0
+            self.A, self.B = w, onehot.mul_(w)
+        elif out_activation == "logistic":
+            y = y.to(**kw).reshape(n, -1)
+            if pos_weight is None:
+                self.A = w.expand(n, y.shape[1]).contiguous()
+                self.B = y * w
+            else:
+                pw = torch.as_tensor(np.asarray(pos_weight)).to(**kw)
+                self.A = (1.0 + (pw - 1.0) * y) * w
+                self.B = pw * y * w
+        else:
+            y = y.to(**kw).reshape(n, -1)
+            self.A, self.B = w, y
+
+    def take(self, idx):
+        return self.A[idx], self.B[idx]
+
+    def scale(self, idx, n):
+        """1 / (sum of the batch's sample weights); 0 for an all-zero batch."""
+        if not self.weighted:
+            return 1.0 / n
+        s = self.w[idx].sum()
+        return torch.where(s > 0, 1.0 / s.clamp_min(1e-30), torch.zeros_like(s))
+
+
+# --------------------------------------------------------------------------
+# Optimizers over the flat parameter tensor (scikit-learn's update rules)
+# --------------------------------------------------------------------------
+class _Optimizer:
+    state_names = ()
+
+    def __init__(self, params, lr, **hyper):
+        self.lr = lr
+        self.hyper = hyper
+        self.t = 0
+        self.state = {k: torch.zeros_like(params) for k in self.state_names}
+
+    def state_dict(self):
+        out = {k: v.detach().cpu().numpy().copy() for k, v in self.state.items()}
+        out["t"] = self.t
+        return out
+
+    def load_state_dict(self, state):
+        self.t = int(state.get("t", 0))
+        for k in self.state_names:
+            self.state[k].copy_(torch.as_tensor(state[k]))
+
+
+class SGD(_Optimizer):
+    state_names = ("velocity",)
+
+    def step(self, params, grads, decay=0.0, n_coef=0):
+        self.t += 1
+        mom = self.hyper["momentum"]
+        v = self.state["velocity"]
+        if mom > 0:
+            # velocity = momentum * velocity - lr * grad
+            v.mul_(mom).add_(grads, alpha=-self.lr)
+            if self.hyper["nesterov"]:
+                params.add_(v, alpha=mom).add_(grads, alpha=-self.lr)
+            else:
+                params.add_(v)
+        else:
+            params.add_(grads, alpha=-self.lr)
+
+
+class Adam(_Optimizer):
+    state_names = ("m", "v", "tmp")
+
+    def step(self, params, grads, decay=0.0, n_coef=0):
+        self.t += 1
+        b1, b2, eps = self.hyper["beta_1"], self.hyper["beta_2"], self.hyper["epsilon"]
+        m, v, tmp = self.state["m"], self.state["v"], self.state["tmp"]
+        m.lerp_(grads, 1.0 - b1)
+        v.mul_(b2).addcmul_(grads, grads, value=1.0 - b2)
+        # scikit-learn's form: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);
+        # param -= lr_t * m / (sqrt(v) + eps)
+        lr_t = self.lr * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
+        torch.sqrt(v, out=tmp).add_(eps)
+        if decay:  # decoupled weight decay (AdamW) on the weights only
+            params[:n_coef].mul_(1.0 - self.lr * decay)
+        params.addcdiv_(m, tmp, value=-lr_t)
+
+    def state_dict(self):
+        out = super().state_dict()
+        out.pop("tmp")
+        return out
+
+    def load_state_dict(self, state):
+        state = dict(state, tmp=np.zeros_like(state["m"]))
+        super().load_state_dict(state)
+
+
+class RMSprop(_Optimizer):
+    state_names = ("v", "tmp")
+
+    def step(self, params, grads, decay=0.0, n_coef=0):
+        self.t += 1
+        rho, eps = self.hyper["rho"], self.hyper["epsilon"]
+        v, tmp = self.state["v"], self.state["tmp"]
+        v.mul_(rho).addcmul_(grads, grads, value=1.0 - rho)
+        torch.sqrt(v, out=tmp).add_(eps)
+        params.addcdiv_(grads, tmp, value=-self.lr)
+
+    state_dict = Adam.state_dict
+
+    def load_state_dict(self, state):
+        state = dict(state, tmp=np.zeros_like(state["v"]))
+        _Optimizer.load_state_dict(self, state)
+
+
+class Adagrad(_Optimizer):
+    state_names = ("G", "tmp")
+
+    def step(self, params, grads, decay=0.0, n_coef=0):
+        self.t += 1
+        G, tmp = self.state["G"], self.state["tmp"]
+        G.addcmul_(grads, grads)
+        torch.sqrt(G, out=tmp).add_(self.hyper["epsilon"])
+        params.addcdiv_(grads, tmp, value=-self.lr)
+
+    def state_dict(self):
+        out = _Optimizer.state_dict(self)
+        out.pop("tmp")
+        return out
+
+    def load_state_dict(self, state):
+        state = dict(state, tmp=np.zeros_like(state["G"]))
+        _Optimizer.load_state_dict(self, state)
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": Adam,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
+}
+
+
+# --------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------
+class Trainer:
+    """Runs epochs of minibatch training on a :class:`Network`.
+
+    Everything lives on the device for the whole fit: X (dense), the targets,
+    the permutation of each epoch; the loop never synchronises with the host
+    inside an epoch.  The epoch's loss is read once, at its end.
+    """
+
+    def __init__(self, net, spec, seed):
+        self.net = net
+        self.spec = spec
+        self.device = net.device
+        self.generator = torch.Generator(device=net.device)
+        self.generator.manual_seed(int(seed))
+        self.np_rng = np.random.RandomState(int(seed) % (2**32 - 1))
+        name = spec["solver"]
+        hyper = {k: spec[k] for k in ("momentum", "beta_1", "beta_2", "epsilon")}
+        hyper["nesterov"] = spec["nesterovs_momentum"]
+        hyper["rho"] = spec["beta_2"]
+        self.optimizer = OPTIMIZERS[name](net.params, spec["learning_rate_init"], **hyper)
+        self.decoupled = spec["alpha"] if name == "adamw" else 0.0
+        self.l2 = 0.0 if name == "adamw" else spec["alpha"]
+        self.autocast = _AUTOCAST.get(spec.get("precision"))
+
+    def _grad_fn(self):
+        if self.autocast is not None or self.spec.get("_use_autograd", False):
+            return lambda *a: self.net.autograd_loss_and_grad(*a, autocast=self.autocast)
+        return self.net.loss_and_grad
+
+    def epoch(self, rows, targets, batch_size, shuffle, dropout, interrupt_check=None):
+        """One pass over the data; returns the mean loss (a host float)."""
+        net, opt = self.net, self.optimizer
+        n = rows.n
+        batch_size = max(1, min(batch_size, n))
+        net._buffers(batch_size, dropout)
+        if shuffle:
+            perm = torch.from_numpy(self.np_rng.permutation(n)).to(self.device)
+        else:
+            perm = torch.arange(n, device=self.device)
+        total = torch.zeros((), dtype=net.dtype, device=self.device)
+        grad_fn = self._grad_fn()
+        for start in range(0, n, batch_size):
+            idx = perm[start : start + batch_size]
+            nb = idx.shape[0]
+            xb = rows.take(idx, out=None if rows.sparse else net._xbuf[:nb])
+            target = targets.take(idx)
+            scale = targets.scale(idx, nb)
+            loss = grad_fn(xb, target, self.l2, dropout, self.generator, scale)
+            opt.step(net.params, net.grads, self.decoupled, net.n_coef)
+            total.add_(loss, alpha=nb)
+        total.div_(n)
+        ok = torch.isfinite(total) & torch.isfinite(net.params).all()
+        loss_value, ok = total.item(), bool(ok.item())
+        return loss_value, ok
+
+    def probe(self, rows, targets, batch_size, dropout, steps):
+        """Loss before and after ``steps`` minibatch updates (for the
+        learning-rate search).  Modifies the network's parameters."""
+        net = self.net
+        n = rows.n
+        batch_size = max(1, min(batch_size, n))
+        net._buffers(batch_size, dropout)
+        grad_fn = self._grad_fn()
+        losses = []
+        for s in range(steps + 1):
+            start = (s * batch_size) % n
+            idx = torch.arange(start, min(start + batch_size, n), device=self.device)
+            nb = idx.shape[0]
+            xb = rows.take(idx)
+            loss = grad_fn(xb, targets.take(idx), self.l2, dropout, self.generator,
+                           targets.scale(idx, nb))
+            losses.append(loss)
+            if s < steps:
+                self.optimizer.step(net.params, net.grads, self.decoupled, net.n_coef)
+        out = torch.stack(losses).cpu().numpy()
+        return float(out[0]), float(out[-1]), bool(np.isfinite(out).all()
+                                                   and torch.isfinite(net.params).all())
+
+
+def full_batch_loss_and_grad(net, rows, targets, alpha, chunk=4096):
+    """Loss and gradient over all samples (for L-BFGS), summed over chunks."""
+    n = rows.n
+    net._buffers(min(chunk, n), [0.0] * net.n_layers)
+    total_loss = torch.zeros((), dtype=net.dtype, device=net.device)
+    total_grad = torch.zeros_like(net.grads)
+    if targets.weighted:
+        wsum = float(targets.w.sum().item())
+        inv = 1.0 / wsum if wsum > 0 else 0.0
+    else:
+        inv = 1.0 / n
+    zero = [0.0] * net.n_layers
+    nchunks = (n + chunk - 1) // chunk
+    for start in range(0, n, chunk):
+        idx = torch.arange(start, min(start + chunk, n), device=net.device)
+        xb = rows.take(idx)
+        # the penalty is added once, split evenly over the chunks
+        loss = net.loss_and_grad(xb, targets.take(idx), alpha / nchunks, zero, None, inv)
+        total_loss += loss
+        total_grad += net.grads
+    net.grads.copy_(total_grad)
+    return total_loss
+
+
+def predict_raw(net, rows, chunk_size):
+    """Output pre-activations for all rows, in chunks, under inference mode."""
+    outs = []
+    with torch.inference_mode():
+        for xb in rows.chunks(chunk_size):
+            outs.append(net.forward(xb))
+    if not outs:
+        return torch.empty(0, net.layer_sizes[-1], dtype=net.dtype, device=net.device)
+    return torch.cat(outs) if len(outs) > 1 else outs[0]
+
+
+class Timer:
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    def __call__(self):
+        return time.perf_counter() - self.start

@@ -1,0 +1,45 @@
+"""scikit-learn's own estimator checks, on every sknn estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
+
+# MultiLabelMLP takes y as a 0/1 indicator matrix of shape (n_samples, n_labels)
+# and rejects anything else with a ValueError that says what y it expects.
+# These checks feed it single-label y: 1-d labels, or one column of labels
+# {1, 2}; check_classifiers_train also asserts 1-d predictions, where a
+# multilabel model predicts an indicator matrix.
+_ONE_D = "feeds 1-d single-label y; MultiLabelMLP needs a 2-d 0/1 indicator y"
+_ONE_TWO = "feeds one column of labels {1, 2}; MultiLabelMLP needs 0/1 labels"
+MULTILABEL_XFAIL = {
+    "check_classifiers_classes": _ONE_D,
+    "check_classifiers_one_label_sample_weights": _ONE_D,
+    "check_sample_weights_pandas_series": _ONE_D,
+    "check_fit2d_1feature": _ONE_D,
+    "check_classifiers_train": _ONE_D + ", and asserts 1-d predictions",
+    "check_estimators_dtypes": _ONE_TWO,
+    "check_sample_weights_not_an_array": _ONE_TWO,
+    "check_sample_weights_shape": _ONE_TWO,
+    "check_sample_weights_not_overwritten": _ONE_TWO,
+    "check_classifier_data_not_an_array": _ONE_TWO,
+    "check_estimator_sparse_array": _ONE_TWO,
+    "check_estimator_sparse_matrix": _ONE_TWO,
+}
+
+
+def _expected_failed_checks(estimator):
+    if isinstance(estimator, MultiLabelMLP):
+        return MULTILABEL_XFAIL
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        MLPClassifier(random_state=0),
+        MLPRegressor(random_state=0),
+        MultiLabelMLP(random_state=0),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
