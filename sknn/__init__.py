@@ -6,12 +6,17 @@ or prediction.
 
 from ._base import InconsistentSknnVersionWarning
 from ._classes import MLPClassifier, MLPRegressor, MultiLabelMLP
+from ._display import HiddenUnitsDisplay, TrainingCurveDisplay
+from ._onnx import to_onnx
 from ._version import __version__
 
 __all__ = [
+    "HiddenUnitsDisplay",
     "InconsistentSknnVersionWarning",
     "MLPClassifier",
     "MLPRegressor",
     "MultiLabelMLP",
+    "TrainingCurveDisplay",
     "__version__",
+    "to_onnx",
 ]

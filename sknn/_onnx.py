@@ -1,0 +1,349 @@
+"""Export a fitted sknn estimator to ONNX.
+
+The graph is written with ``onnx.helper`` straight from ``coefs_`` and
+``intercepts_`` (numpy arrays), so exporting needs neither torch nor a
+tracing pass.  ``onnx`` is imported when :func:`to_onnx` is called, never at
+``import sknn``.
+"""
+
+import math
+import numbers
+import os
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+_INSTALL_HINT = 'pip install "sknn-torch[onnx]"'
+# Every operator the graphs use exists, with the semantics relied on here
+# (Softmax over one axis, Squeeze-free reshapes), from opset 13 on.
+_MIN_OPSET = 13
+# The default: old enough for every onnxruntime release sknn supports
+# (>= 1.17) and for most other runtimes, new enough for all the ops above.
+_DEFAULT_OPSET = 17
+
+
+def _import_onnx():
+    try:
+        import onnx
+    except ImportError as exc:  # pragma: no cover - exercised without onnx
+        raise ImportError(
+            "Exporting to ONNX needs the 'onnx' package, from sknn's optional "
+            f"'onnx' dependency group: {_INSTALL_HINT}"
+        ) from exc
+    return onnx
+
+
+class _GraphBuilder:
+    """Collects nodes and initializers with unique names."""
+
+    def __init__(self, onnx):
+        self.onnx = onnx
+        self.helper = onnx.helper
+        self.nodes = []
+        self.initializers = []
+        self._count = 0
+
+    def name(self, stem):
+        self._count += 1
+        return f"{stem}_{self._count}"
+
+    def const(self, array, stem="const"):
+        name = self.name(stem)
+        self.initializers.append(
+            self.onnx.numpy_helper.from_array(np.asarray(array), name)
+        )
+        return name
+
+    def node(self, op, inputs, stem=None, output=None, **attrs):
+        output = output or self.name(stem or op.lower())
+        self.nodes.append(self.helper.make_node(op, list(inputs), [output], **attrs))
+        return output
+
+
+def _activation(g, kind, x, dtype):
+    """Nodes computing the hidden activation ``kind`` of ``x``, as sknn's engine
+    does.  onnxruntime has no float64 kernel for LeakyRelu, Elu or Erf, so
+    float64 graphs spell those out with ops that have one."""
+    double = dtype == np.float64
+    if kind == "identity":
+        return x
+    if kind == "relu":
+        return g.node("Relu", [x])
+    if kind == "tanh":
+        return g.node("Tanh", [x])
+    if kind == "logistic":
+        return g.node("Sigmoid", [x])
+    if kind == "silu":  # x * sigmoid(x)
+        return g.node("Mul", [x, g.node("Sigmoid", [x])], "silu")
+    if kind == "leaky_relu":  # slope 0.01, as the engine
+        if not double:
+            return g.node("LeakyRelu", [x], alpha=0.01)
+        return g.node(
+            "Max", [x, g.node("Mul", [x, g.const(np.array(0.01, dtype))])], "leaky_relu"
+        )
+    if kind == "elu":  # alpha 1
+        if not double:
+            return g.node("Elu", [x], alpha=1.0)
+        positive = g.node("Greater", [x, g.const(np.array(0.0, dtype))])
+        expm1 = g.node("Sub", [g.node("Exp", [x]), g.const(np.array(1.0, dtype))])
+        return g.node("Where", [positive, x, expm1], "elu")
+    if kind == "gelu":  # exact: 0.5 * x * (1 + erf(x / sqrt(2)))
+        scaled = g.node("Mul", [x, g.const(np.array(1.0 / math.sqrt(2.0), dtype))])
+        if double:
+            # erf evaluated in float32 (about 1e-7 off), the rest in float64
+            TP = g.onnx.TensorProto
+            as_float = g.node("Cast", [scaled], to=TP.FLOAT)
+            erf = g.node("Cast", [g.node("Erf", [as_float])], to=TP.DOUBLE)
+        else:
+            erf = g.node("Erf", [scaled])
+        one_plus = g.node("Add", [erf, g.const(np.array(1.0, dtype))])
+        half_x = g.node("Mul", [x, g.const(np.array(0.5, dtype))])
+        return g.node("Mul", [half_x, one_plus], "gelu")
+    raise ValueError(f"activation={kind!r} cannot be exported to ONNX.")
+
+
+def _label_tensor(onnx, classes):
+    """``classes_`` as an ONNX constant (data type, numpy array)."""
+    TP = onnx.TensorProto
+    classes = np.asarray(classes)
+    if classes.dtype.kind == "O":
+        values = classes.tolist()
+        if all(isinstance(c, str) for c in values):
+            classes = np.array(values, dtype=str)
+        elif all(
+            isinstance(c, numbers.Integral) and not isinstance(c, bool) for c in values
+        ):
+            classes = np.array(values, dtype=np.int64)
+        else:
+            raise ValueError(
+                "classes_ mixes label types that ONNX cannot hold in one tensor: "
+                f"{classes!r}."
+            )
+    kind = classes.dtype.kind
+    if kind in "US":
+        return TP.STRING, np.array([str(c) for c in classes], dtype=object)
+    if kind == "b":
+        return TP.BOOL, classes.astype(bool)
+    if kind in "iu":
+        return TP.INT64, classes.astype(np.int64)
+    if kind == "f":
+        return TP.DOUBLE, classes.astype(np.float64)
+    raise ValueError(f"classes_ of dtype {classes.dtype} cannot be exported to ONNX.")
+
+
+def to_onnx(estimator, path=None, *, opset=None):
+    """Export a fitted sknn estimator to an ONNX model.
+
+    The model takes one input, ``X``, of shape ``(batch, n_features)`` with a
+    dynamic batch size, in the dtype the estimator was trained in (float32 or
+    float64), and reproduces the estimator's predictions:
+
+    ======================  ===================================================
+    estimator               outputs
+    ======================  ===================================================
+    :class:`MLPClassifier`  ``label``: ``predict`` (int64, float64, bool or
+                            string tensor, as ``classes_``; a 0/1 int64 matrix
+                            for multilabel y) and ``probabilities``:
+                            ``predict_proba`` (float64)
+    :class:`MultiLabelMLP`  ``label``: ``predict``, the 0/1 int64 matrix from
+                            the estimator's ``threshold`` and
+                            ``probabilities``: ``predict_proba`` (float64)
+    :class:`MLPRegressor`   ``predictions``: ``predict``, in the model's dtype,
+                            1-D for a 1-D y and 2-D otherwise
+    ======================  ===================================================
+
+    Parameters
+    ----------
+    estimator : MLPClassifier, MLPRegressor or MultiLabelMLP
+        A fitted sknn estimator. Pipelines are not converted: export the
+        preprocessing separately or apply it before calling the model.
+    path : str or os.PathLike, default=None
+        Where to write the model (a ``.onnx`` file). ``None`` writes nothing.
+    opset : int, default=None
+        The ONNX operator set the model declares, from 13 up to the newest
+        the installed ``onnx`` knows. ``None`` means 17, which every
+        onnxruntime release from 1.14 on runs.
+
+    Returns
+    -------
+    model : onnx.ModelProto
+        The ONNX model (also written to ``path`` when given).
+
+    Raises
+    ------
+    ImportError
+        When the ``onnx`` package is missing; install sknn's optional
+        ``onnx`` group with ``pip install "sknn-torch[onnx]"``.
+
+    Notes
+    -----
+    Probabilities are computed in float64 from the network's output, as
+    ``predict_proba`` computes them, so the two agree to about 1e-7 for a
+    float32 model and to rounding for a float64 one. In a float64 model with
+    ``activation='gelu'`` the error function is evaluated in float32, since
+    onnxruntime has no float64 ``Erf`` kernel. A :class:`MultiLabelMLP`'s
+    ``threshold`` is read at export time and stored in the model.
+
+    Running the model needs an ONNX runtime such as ``onnxruntime`` (also in
+    the ``onnx`` group).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> from sklearn.datasets import load_iris
+    >>> from sknn import MLPClassifier, to_onnx
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = X.astype(np.float32)
+    >>> clf = MLPClassifier((16,), max_iter=50, random_state=0).fit(X, y)
+    >>> model = to_onnx(clf)
+    >>> session = ort.InferenceSession(model.SerializeToString())
+    >>> [o.name for o in session.get_outputs()]
+    ['label', 'probabilities']
+    >>> label, proba = session.run(None, {"X": X[:5]})
+    >>> bool((label == clf.predict(X[:5])).all())
+    True
+    >>> bool(np.allclose(proba, clf.predict_proba(X[:5]), atol=1e-5))
+    True
+    >>> to_onnx(clf, "iris_mlp.onnx")  # doctest: +SKIP
+    """
+    from ._classes import MLPClassifier, MLPRegressor, MultiLabelMLP
+
+    onnx = _import_onnx()
+    if not isinstance(estimator, MLPClassifier | MLPRegressor | MultiLabelMLP):
+        raise TypeError(
+            "to_onnx exports a fitted sknn MLPClassifier, MLPRegressor or "
+            f"MultiLabelMLP; got {type(estimator).__name__}. For a Pipeline, "
+            "export its last step and apply the preprocessing before the model."
+        )
+    check_is_fitted(estimator, "coefs_")
+    newest = onnx.defs.onnx_opset_version()
+    if opset is None:
+        opset = min(_DEFAULT_OPSET, newest)
+    if (
+        isinstance(opset, bool)
+        or not isinstance(opset, numbers.Integral)
+        or not _MIN_OPSET <= opset <= newest
+    ):
+        raise ValueError(
+            f"opset must be an int from {_MIN_OPSET} to {newest} (the newest the "
+            f"installed onnx {onnx.__version__} knows), or None; got {opset!r}."
+        )
+    opset = int(opset)
+
+    helper, TP = onnx.helper, onnx.TensorProto
+    dtype = np.dtype(estimator.coefs_[0].dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"coefs_ of dtype {dtype} cannot be exported to ONNX.")
+    elem = TP.FLOAT if dtype == np.float32 else TP.DOUBLE
+    n_features = estimator.coefs_[0].shape[0]
+    g = _GraphBuilder(onnx)
+
+    # The network: Gemm per layer, the hidden activation between layers.
+    a = "X"
+    n_layers = len(estimator.coefs_)
+    for i, (W, b) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
+        z = g.node(
+            "Gemm",
+            [
+                a,
+                g.const(W.astype(dtype), f"coef{i}"),
+                g.const(b.astype(dtype), f"intercept{i}"),
+            ],
+            f"z{i}",
+        )
+        a = _activation(g, estimator.activation, z, dtype) if i < n_layers - 1 else z
+    logits = a
+    n_out = estimator.coefs_[-1].shape[1]
+
+    def as_double(x):
+        return x if dtype == np.float64 else g.node("Cast", [x], to=TP.DOUBLE)
+
+    batch = "batch"
+    if isinstance(estimator, MLPRegressor):
+        if estimator._y_1d:
+            g.node(
+                "Reshape",
+                [logits, g.const(np.array([-1], np.int64))],
+                output="predictions",
+            )
+            out_shapes = [("predictions", elem, [batch])]
+        else:
+            g.node("Identity", [logits], output="predictions")
+            out_shapes = [("predictions", elem, [batch, n_out])]
+    elif isinstance(estimator, MultiLabelMLP):
+        proba = g.node("Sigmoid", [as_double(logits)], output="probabilities")
+        thresholds = np.broadcast_to(estimator._thresholds(n_out), (n_out,))
+        above = g.node("Greater", [proba, g.const(thresholds.astype(np.float64))])
+        g.node("Cast", [above], output="label", to=TP.INT64)
+        out_shapes = [
+            ("label", TP.INT64, [batch, n_out]),
+            ("probabilities", TP.DOUBLE, [batch, n_out]),
+        ]
+    elif estimator._multilabel:
+        g.node("Sigmoid", [as_double(logits)], output="probabilities")
+        positive = g.node("Greater", [logits, g.const(np.array(0.0, dtype))])
+        g.node("Cast", [positive], output="label", to=TP.INT64)
+        out_shapes = [
+            ("label", TP.INT64, [batch, n_out]),
+            ("probabilities", TP.DOUBLE, [batch, n_out]),
+        ]
+    else:
+        label_type, classes = _label_tensor(onnx, estimator.classes_)
+        n_classes = len(classes)
+        if n_out == 1:  # binary: one logistic unit
+            p = g.node("Sigmoid", [as_double(logits)])
+            q = g.node("Sub", [g.const(np.array(1.0)), p])
+            g.node("Concat", [q, p], output="probabilities", axis=1)
+            positive = g.node("Greater", [logits, g.const(np.array(0.0, dtype))])
+            index = g.node(
+                "Reshape",
+                [
+                    g.node("Cast", [positive], to=TP.INT64),
+                    g.const(np.array([-1], np.int64)),
+                ],
+            )
+        else:
+            g.node("Softmax", [as_double(logits)], output="probabilities", axis=1)
+            index = g.node("ArgMax", [logits], axis=1, keepdims=0)
+        classes_name = g.name("classes")
+        g.initializers.append(
+            helper.make_tensor(
+                classes_name,
+                label_type,
+                [n_classes],
+                [c.encode() for c in classes]
+                if label_type == TP.STRING
+                else classes.tolist(),
+            )
+        )
+        g.node("Gather", [classes_name, index], output="label", axis=0)
+        out_shapes = [
+            ("label", label_type, [batch]),
+            ("probabilities", TP.DOUBLE, [batch, n_classes]),
+        ]
+
+    graph = helper.make_graph(
+        g.nodes,
+        type(estimator).__name__,
+        [helper.make_tensor_value_info("X", elem, [batch, n_features])],
+        [helper.make_tensor_value_info(*o) for o in out_shapes],
+        initializer=g.initializers,
+    )
+    from ._version import __version__
+
+    opsets = [helper.make_opsetid("", opset)]
+    model = helper.make_model(
+        graph,
+        opset_imports=opsets,
+        ir_version=helper.find_min_ir_version_for(opsets),
+        producer_name="sknn",
+        producer_version=__version__,
+        doc_string=f"sknn {type(estimator).__name__} "
+        f"(hidden_layer_sizes={tuple(c.shape[1] for c in estimator.coefs_[:-1])}, "
+        f"activation={estimator.activation!r}, dtype={dtype.name})",
+    )
+    onnx.checker.check_model(model)
+    if path is not None:
+        onnx.save_model(model, os.fspath(path))
+    return model
