@@ -190,7 +190,13 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if isinstance(d, numbers.Real) and not isinstance(d, bool):
             rates = [float(d)] * n_hidden
         else:
-            rates = [float(r) for r in np.asarray(d, dtype=float).ravel()]
+            try:
+                rates = [float(r) for r in np.asarray(d, dtype=float).ravel()]
+            except (TypeError, ValueError):
+                raise ValueError(
+                    "dropout must be a float in [0, 1) or one such float per "
+                    f"hidden layer; got {d!r}."
+                ) from None
             if len(rates) != n_hidden:
                 raise ValueError(
                     f"dropout has {len(rates)} values but the network has "
@@ -250,6 +256,18 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
+        # validate_data sets n_features_in_ / feature_names_in_ on self before
+        # anything else can fail: a call that does not complete (bad input, a
+        # fault inside an epoch) puts every attribute back as it was.
+        before = dict(self.__dict__)
+        try:
+            return self._fit_unguarded(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _fit_unguarded(self, X, y, sample_weight, incremental, classes=None):
         from . import _engine
 
         hidden, dropout = self._check_params()
@@ -689,20 +707,27 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         from . import _engine
 
         check_is_fitted(self, "coefs_")
+        # in the model's dtype, so that values too large for it are rejected
         X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+            self, X, accept_sparse=["csr", "csc"], dtype=self.coefs_[0].dtype,
             reset=False,
         )
         net = self._predict_net()
-        X = X.astype(self.coefs_[0].dtype, copy=False)
         chunk = self._chunk_rows(net.layer_sizes)
         while True:
             try:
                 rows = _engine._Rows(X, net.dtype, net.device)
                 with _engine.torch.inference_mode():
                     z = _engine.predict_raw(net, rows, chunk)
-                    out = net.output(z) if output else z
-                    return out.cpu().numpy()
+                    out = (net.output(z) if output else z).cpu().numpy()
+                if not np.isfinite(out).all():
+                    raise ValueError(
+                        "The network's outputs overflowed to non-finite values "
+                        f"for X with values up to {abs(X).max():.3g} (computed "
+                        f"in {X.dtype}); scale the input, for example with "
+                        "sklearn.preprocessing.StandardScaler."
+                    )
+                return out
             except _engine.torch.cuda.OutOfMemoryError:
                 if chunk <= 1:
                     raise
@@ -730,7 +755,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
         check_is_fitted(self, "coefs_")
         X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32),
+            self, X, accept_sparse=["csr", "csc"], dtype=self.coefs_[0].dtype,
             reset=False,
         )
         if sp.issparse(X):

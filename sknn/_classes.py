@@ -429,9 +429,22 @@ class MLPClassifier(_ClassifierBase):
                     f"class_weight has labels {sorted(unknown, key=str)!r} that "
                     f"are not among the classes {classes!r}."
                 )
-        cw = np.array([lookup.get(c, 1.0) for c in classes], dtype=np.float64)
+        try:
+            cw = np.array([lookup.get(c, 1.0) for c in classes], dtype=np.float64)
+        except (TypeError, ValueError):
+            cw = np.array([np.nan])
+        if not (np.all(np.isfinite(cw)) and np.all(cw >= 0)):
+            raise ValueError(
+                "class_weight must map classes to finite non-negative numbers; "
+                f"got {self.class_weight!r}."
+            )
         w = cw[y_enc]
-        return w if sample_weight is None else w * sample_weight
+        w = w if sample_weight is None else w * sample_weight
+        if not w.sum() > 0:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} gives every sample weight 0."
+            )
+        return w
 
     def _validation_score(self, out, y, w, state):
         from ._engine import torch
@@ -844,7 +857,10 @@ default=None
             pos = y_enc.sum(axis=0)
             neg = y_enc.shape[0] - pos
             return np.where(pos > 0, neg / np.maximum(pos, 1), 1.0)
-        pw = np.asarray(pw, dtype=np.float64).ravel()
+        try:
+            pw = np.asarray(pw, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            pw = np.array([np.nan])
         if pw.shape != (n_labels,) or not np.all(np.isfinite(pw)) or np.any(pw <= 0):
             raise ValueError(
                 f"pos_weight must be 'balanced', None or {n_labels} positive "
@@ -853,8 +869,11 @@ default=None
         return pw
 
     def _thresholds(self, n_labels):
-        t = np.asarray(self.threshold, dtype=np.float64).ravel()
-        if t.size not in (1, n_labels) or np.any((t <= 0) | (t >= 1)):
+        try:
+            t = np.asarray(self.threshold, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            t = np.array([np.nan])
+        if t.size not in (1, n_labels) or not np.all((t > 0) & (t < 1)):
             raise ValueError(
                 f"threshold must be one probability in (0, 1) or {n_labels} of "
                 f"them (one per label); got {self.threshold!r}."
