@@ -1,0 +1,222 @@
+"""ONNX export: onnxruntime reproduces predict / predict_proba."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP, to_onnx  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ACTIVATIONS = [
+    "relu",
+    "tanh",
+    "logistic",
+    "identity",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "silu",
+]
+N_FEATURES = 6
+
+
+def _data(kind, seed=0, n=80):
+    """Random X and a target of the given kind."""
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, N_FEATURES) * 2.0
+    if kind == "binary-str":
+        y = np.array(["no", "yes"])[(X[:, 0] + X[:, 1] > 0).astype(int)]
+    elif kind == "multiclass-int":
+        y = np.digitize(X[:, 0] - X[:, 2], [-1.0, 1.0]) + 3  # classes 3, 4, 5
+    elif kind in ("multilabel-clf", "multilabel"):
+        y = (X[:, :3] + 0.5 * rng.randn(n, 3) > 0).astype(int)
+    elif kind == "regression-1d":
+        y = 10.0 * X[:, 0] - X[:, 1] ** 2 + 5.0
+    else:  # regression-2d
+        y = np.column_stack([X[:, 0] * 3.0, X[:, 1] - X[:, 2]])
+    return X, y
+
+
+def _estimator(kind, activation, hidden=(9, 7)):
+    kw = dict(
+        hidden_layer_sizes=hidden,
+        activation=activation,
+        max_iter=3,
+        learning_rate_init=0.01,
+        random_state=0,
+        device="cpu",
+    )
+    if kind.startswith("regression"):
+        return MLPRegressor(**kw)
+    if kind == "multilabel":
+        return MultiLabelMLP(threshold=[0.3, 0.5, 0.7], **kw)
+    return MLPClassifier(**kw)
+
+
+def _session(model):
+    return ort.InferenceSession(
+        model.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+
+
+def _check_outputs(est, sess, X):
+    names = [o.name for o in sess.get_outputs()]
+    outputs = dict(zip(names, sess.run(None, {"X": X})))
+    if isinstance(est, MLPRegressor):
+        assert names == ["predictions"]
+        want = est.predict(X)
+        got = outputs["predictions"]
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        return
+    assert names == ["label", "probabilities"]
+    proba = est.predict_proba(X)
+    assert outputs["probabilities"].dtype == np.float64
+    assert outputs["probabilities"].shape == proba.shape
+    np.testing.assert_allclose(outputs["probabilities"], proba, rtol=0, atol=1e-5)
+    want = est.predict(X)
+    got = outputs["label"]
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "binary-str",
+        "multiclass-int",
+        "multilabel-clf",
+        "multilabel",
+        "regression-1d",
+        "regression-2d",
+    ],
+)
+def test_onnxruntime_matches_sknn(kind, activation, dtype):
+    X, y = _data(kind)
+    X = X.astype(dtype)
+    est = _estimator(kind, activation).fit(X, y)
+    assert est.coefs_[0].dtype == dtype
+    model = to_onnx(est)
+    sess = _session(model)
+    (inp,) = sess.get_inputs()
+    assert inp.name == "X"
+    assert inp.type == ("tensor(float)" if dtype == np.float32 else "tensor(double)")
+    assert inp.shape[1] == N_FEATURES and not isinstance(inp.shape[0], int)
+    # a dynamic batch: one row, then 37 new ones
+    X_new, _ = _data(kind, seed=1, n=37)
+    for rows in (X_new[:1], X_new):
+        _check_outputs(est, sess, rows.astype(dtype))
+
+
+def test_string_labels_are_a_string_tensor():
+    X, y = _data("binary-str")
+    est = _estimator("binary-str", "relu").fit(X, y)
+    sess = _session(to_onnx(est))
+    label = sess.get_outputs()[0]
+    assert label.type == "tensor(string)"
+    got = sess.run(["label"], {"X": X})[0]
+    assert set(got) <= {"no", "yes"}
+    np.testing.assert_array_equal(got, est.predict(X))
+
+
+@pytest.mark.parametrize(
+    "labels, onnx_type",
+    [
+        (np.array([False, True]), "tensor(bool)"),
+        (np.array([-1.0, 1.0, 2.0]), "tensor(double)"),
+        (np.array(["a", "bb", "ccc"], dtype=object), "tensor(string)"),
+        (np.array([10, 20, 30], dtype=np.int32), "tensor(int64)"),
+    ],
+)
+def test_label_types(labels, onnx_type):
+    X, _ = _data("multiclass-int")
+    y = labels[np.random.RandomState(0).randint(0, len(labels), len(X))]
+    est = _estimator("multiclass-int", "tanh").fit(X, y)
+    sess = _session(to_onnx(est))
+    assert sess.get_outputs()[0].type == onnx_type
+    np.testing.assert_array_equal(sess.run(["label"], {"X": X})[0], est.predict(X))
+
+
+def test_multilabel_thresholds_are_baked_in():
+    X, Y = _data("multilabel")
+    est = _estimator("multilabel", "relu").fit(X, Y)
+    before = _session(to_onnx(est)).run(["label"], {"X": X})[0]
+    np.testing.assert_array_equal(before, est.predict(X))
+    est.set_params(threshold=0.9)  # a later threshold needs a new export
+    after = _session(to_onnx(est)).run(["label"], {"X": X})[0]
+    np.testing.assert_array_equal(after, est.predict(X))
+    assert after.sum() < before.sum()
+
+
+def test_network_without_hidden_layer():
+    X, y = _data("multiclass-int")
+    est = _estimator("multiclass-int", "relu", hidden=()).fit(X, y)
+    _check_outputs(est, _session(to_onnx(est)), X)
+
+
+def test_opset_and_metadata():
+    X, y = _data("regression-1d")
+    est = _estimator("regression-1d", "gelu").fit(X, y)
+    model = to_onnx(est)
+    assert [(o.domain, o.version) for o in model.opset_import] == [("", 17)]
+    assert model.producer_name == "sknn"
+    newest = onnx.defs.onnx_opset_version()
+    for opset in (13, newest):
+        model = to_onnx(est, opset=opset)
+        assert model.opset_import[0].version == opset
+        onnx.checker.check_model(model)
+    for bad in (12, newest + 1, 17.0, True, "17"):
+        with pytest.raises(ValueError, match="opset must be an int"):
+            to_onnx(est, opset=bad)
+
+
+def test_writes_the_model_to_path(tmp_path):
+    X, y = _data("multiclass-int")
+    est = _estimator("multiclass-int", "silu").fit(X, y)
+    path = tmp_path / "mlp.onnx"
+    model = to_onnx(est, path)
+    loaded = onnx.load(path)
+    assert loaded.SerializeToString() == model.SerializeToString()
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    _check_outputs(est, sess, X)
+
+
+def test_rejects_what_it_cannot_export():
+    with pytest.raises(NotFittedError):
+        to_onnx(MLPClassifier())
+    from sklearn.neural_network import MLPClassifier as SkMLP
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    with pytest.raises(TypeError, match="sknn MLPClassifier"):
+        to_onnx(SkMLP())
+    with pytest.raises(TypeError, match="Pipeline"):
+        to_onnx(make_pipeline(StandardScaler(), MLPClassifier()))
+
+
+def test_missing_onnx_names_the_dependency_group(monkeypatch):
+    X, y = _data("multiclass-int")
+    est = _estimator("multiclass-int", "relu").fit(X, y)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now fails
+    with pytest.raises(ImportError, match=r'pip install "sknn-torch\[onnx\]"'):
+        to_onnx(est)
+
+
+def test_import_sknn_does_not_import_onnx_or_torch():
+    code = (
+        "import sys, sknn; "
+        "print(sorted(m for m in ('onnx', 'onnxruntime', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
