@@ -81,8 +81,10 @@ default='constant'
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the early-stopping split, shuffling,
         dropout masks and the learning-rate search. An int gives identical
-        results on the CPU across fits. torch's and numpy's global random
-        state are never touched.
+        results on the CPU across fits. torch's global random state is never
+        touched, nor numpy's unless ``random_state=None``, which (as
+        everywhere in scikit-learn) draws the seed from numpy's global
+        generator.
 
     tol : float, default=1e-4
         Improvement below which an epoch counts as no improvement (of the
@@ -704,7 +706,8 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
             The predicted values, in the dtype the model was trained in.
         """
         out = self._forward(X, output=False)
-        return out.ravel() if self._y_1d else out
+        # one output is returned 1-d, as scikit-learn's MLPRegressor does
+        return out.ravel() if out.shape[1] == 1 else out
 
 
 @_doc
