@@ -371,12 +371,16 @@ class Network:
 
     # -- the reference path: autograd --------------------------------------
     def autograd_loss_and_grad(
-        self, xb, target, alpha, dropout, generator, scale, autocast=None
+        self, xb, target, alpha, dropout, generator, scale, autocast=None,
+        loss_scale=None,
     ):
         """Same contract as :meth:`loss_and_grad`, through ``torch.autograd``.
 
         Dropout masks are drawn from ``generator`` in the same order as the
         fast path, so both paths see the same masks for the same seed.
+        ``loss_scale`` (float16 autocast): the backward pass runs on the loss
+        times this factor, so small float16 gradients do not flush to zero;
+        the gradient is divided by it again (and may be inf/nan on overflow).
         """
         p_leaf = self.params.detach().requires_grad_(True)
         shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
@@ -404,7 +408,11 @@ class Network:
             loss = _reference_loss(self.out_activation, z, target)
             coef = p_leaf[: self.n_coef]
             loss = (loss + 0.5 * alpha * torch.dot(coef, coef)) * scale
-            (grad,) = torch.autograd.grad(loss, p_leaf)
+            if loss_scale is None:
+                (grad,) = torch.autograd.grad(loss, p_leaf)
+            else:
+                (grad,) = torch.autograd.grad(loss * loss_scale, p_leaf)
+                grad = grad.div_(loss_scale)
         self.grads.copy_(grad)
         return loss.detach()
 
@@ -609,6 +617,33 @@ OPTIMIZERS = {
 # --------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------
+class LossScaler:
+    """Dynamic loss scaling for float16 autocast, with the rule of
+    ``torch.amp.GradScaler``: the loss is multiplied by ``scale`` before the
+    backward pass; a step whose gradient overflows (inf/nan) is skipped and
+    the scale halved; after ``interval`` good steps in a row it doubles."""
+
+    def __init__(self, scale=2.0**16, growth=2.0, backoff=0.5, interval=2000):
+        self.scale = float(scale)
+        self.growth, self.backoff, self.interval = growth, backoff, interval
+        self.good_steps = 0
+        self.skipped = 0
+
+    def update(self, grads):
+        """Whether the (unscaled) gradient is finite; adjusts the scale.
+        Reads one flag from the device per step, as GradScaler does."""
+        if not bool(torch.isfinite(grads).all()):
+            self.scale *= self.backoff
+            self.good_steps = 0
+            self.skipped += 1
+            return False
+        self.good_steps += 1
+        if self.good_steps >= self.interval:
+            self.scale *= self.growth
+            self.good_steps = 0
+        return True
+
+
 class Trainer:
     """Runs epochs of minibatch training on a :class:`Network`.
 
@@ -632,15 +667,28 @@ class Trainer:
         self.decoupled = spec["alpha"] if name == "adamw" else 0.0
         self.l2 = 0.0 if name == "adamw" else spec["alpha"]
         self.autocast = _AUTOCAST.get(spec.get("precision"))
+        # float16 needs loss scaling (bfloat16 has float32's exponent range)
+        self.scaler = LossScaler() if self.autocast is torch.float16 else None
 
     def _grad_fn(self):
         if self.autocast is not None or self.spec.get("_use_autograd", False):
-            return lambda *a: self.net.autograd_loss_and_grad(*a, autocast=self.autocast)
+            return lambda *a: self.net.autograd_loss_and_grad(
+                *a,
+                autocast=self.autocast,
+                loss_scale=None if self.scaler is None else self.scaler.scale,
+            )
         return self.net.loss_and_grad
+
+    def _step(self):
+        """One optimizer step, skipped when a float16 gradient overflowed."""
+        if self.scaler is not None and not self.scaler.update(self.net.grads):
+            return
+        net = self.net
+        self.optimizer.step(net.params, net.grads, self.decoupled, net.n_coef)
 
     def epoch(self, rows, targets, batch_size, shuffle, dropout, interrupt_check=None):
         """One pass over the data; returns the mean loss (a host float)."""
-        net, opt = self.net, self.optimizer
+        net = self.net
         n = rows.n
         batch_size = max(1, min(batch_size, n))
         net._buffers(batch_size, dropout)
@@ -657,7 +705,7 @@ class Trainer:
             target = targets.take(idx)
             scale = targets.scale(idx, nb)
             loss = grad_fn(xb, target, self.l2, dropout, self.generator, scale)
-            opt.step(net.params, net.grads, self.decoupled, net.n_coef)
+            self._step()
             total.add_(loss, alpha=nb)
         total.div_(n)
         ok = torch.isfinite(total) & torch.isfinite(net.params).all()
@@ -682,7 +730,7 @@ class Trainer:
                            targets.scale(idx, nb))
             losses.append(loss)
             if s < steps:
-                self.optimizer.step(net.params, net.grads, self.decoupled, net.n_coef)
+                self._step()
         out = torch.stack(losses).cpu().numpy()
         return float(out[0]), float(out[-1]), bool(np.isfinite(out).all()
                                                    and torch.isfinite(net.params).all())
