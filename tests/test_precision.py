@@ -47,6 +47,7 @@ def _network(activation, out_activation, sizes, dtype=torch.float32, device=CPU)
 
 
 def _batch(out_activation, n=160, n_out=10, device=CPU):
+    """A batch of digits: X on the device and the engine's Targets for it."""
     X, y = load_digits(return_X_y=True)
     X, y = (X[:n] / 16.0).astype(np.float32), y[:n]
     if out_activation == "softmax":
@@ -55,9 +56,15 @@ def _batch(out_activation, n=160, n_out=10, device=CPU):
         target = (y[:, None] == np.arange(n_out)).astype(np.float64)
     else:
         target = np.column_stack([y, X[:, 20]]).astype(np.float64)
-    t = E.Targets(out_activation, target, None, torch.float32, device, n_classes=n_out)
-    idx = torch.arange(n, device=device)
-    return torch.as_tensor(X, device=device), t.take(idx)
+    targets = E.Targets(
+        out_activation, target, None, torch.float32, device, n_classes=n_out
+    )
+    return torch.as_tensor(X, device=device), targets
+
+
+def _all(xb, targets):
+    """The whole batch's target pair, as the training loop takes it."""
+    return targets.take(torch.arange(len(xb), device=xb.device))
 
 
 def _rel(a, b):
@@ -100,7 +107,8 @@ def test_bfloat16_with_float64_input_trains_float32_weights(digits):
 )
 def test_bfloat16_gradient_close_to_float32(activation, out_activation, n_out):
     net = _network(activation, out_activation, [64, 32, 16, n_out])
-    xb, target = _batch(out_activation, n_out=n_out)
+    xb, targets = _batch(out_activation, n_out=n_out)
+    target = _all(xb, targets)
     drop = [0.0, 0.0, 0.0]
     net._buffers(len(xb), drop)
     loss32 = net.loss_and_grad(xb, target, 1e-4, drop, None, 1 / len(xb))
@@ -162,7 +170,8 @@ def test_loss_scaling_keeps_tiny_float16_gradients():
     """Gradients below float16's range flush to zero without loss scaling
     and survive with it."""
     net = _network("relu", "softmax", [64, 32, 10])
-    xb, target = _batch("softmax")
+    xb, targets = _batch("softmax")
+    target = _all(xb, targets)
     drop = [0.0, 0.0]
     net._buffers(len(xb), drop)
     tiny = 1e-8  # the per-batch weight scale: gradients ~1e-9
@@ -180,18 +189,13 @@ def test_loss_scaling_keeps_tiny_float16_gradients():
 
 def test_overflowing_float16_steps_are_skipped_and_the_scale_backs_off():
     net = _network("relu", "softmax", [64, 16, 10])
-    xb, target = _batch("softmax")
+    xb, targets = _batch("softmax")
+    rows = E._Rows(xb.numpy(), torch.float32, CPU)
     trainer = E.Trainer(net, _spec("float16"), 0)
     trainer.scaler.scale = 2.0**40  # the scaled backward overflows float16
     start = net.params.clone()
     n_steps = 4
-    first, last, finite = trainer.probe(
-        E._Rows(xb.numpy(), torch.float32, CPU),
-        _TakeAll(target),
-        40,
-        [0.0, 0.0],
-        n_steps,
-    )
+    first, last, finite = trainer.probe(rows, targets, 40, [0.0, 0.0], n_steps)
     # every step overflowed: nothing moved, not even the optimizer's clock
     assert trainer.scaler.skipped == n_steps
     assert trainer.scaler.scale == 2.0 ** (40 - n_steps)
@@ -201,13 +205,7 @@ def test_overflowing_float16_steps_are_skipped_and_the_scale_backs_off():
 
     # from a workable scale on, steps go through and the scale holds
     trainer.scaler.scale = 2.0**10
-    trainer.probe(
-        E._Rows(xb.numpy(), torch.float32, CPU),
-        _TakeAll(target),
-        40,
-        [0.0, 0.0],
-        n_steps,
-    )
+    trainer.probe(rows, targets, 40, [0.0, 0.0], n_steps)
     assert trainer.optimizer.t == n_steps
     assert trainer.scaler.scale == 2.0**10
     assert not torch.equal(net.params, start)
@@ -220,19 +218,6 @@ def test_scale_grows_after_a_run_of_good_steps():
     assert scaler.scale == 16.0
     assert not scaler.update(torch.tensor([1.0, float("inf")]))
     assert scaler.scale == 8.0 and scaler.good_steps == 0
-
-
-class _TakeAll:
-    """Targets for a batch already cut out: ``take`` indexes into it."""
-
-    def __init__(self, target):
-        self.A, self.B = target
-
-    def take(self, idx):
-        return self.A[idx], self.B[idx]
-
-    def scale(self, idx, n):
-        return 1.0 / n
 
 
 # ---------------------------------------------------------------------------
@@ -252,7 +237,8 @@ def test_cuda_mixed_precision_trains_close_to_float32(digits, precision):
 def test_cuda_float16_gradient_with_loss_scaling():
     dev = torch.device("cuda")
     net = _network("relu", "softmax", [64, 32, 10], device=dev)
-    xb, target = _batch("softmax", device=dev)
+    xb, targets = _batch("softmax", device=dev)
+    target = _all(xb, targets)
     drop = [0.0, 0.0]
     net._buffers(len(xb), drop)
     net.loss_and_grad(xb, target, 1e-4, drop, None, 1 / len(xb))
