@@ -1,0 +1,310 @@
+"""Persistence: pickle and joblib round trips, the sknn version check, and
+no unsafe ``torch.load`` anywhere in the library.
+
+A pickle can run arbitrary code when loaded: load only pickles from a source
+you trust (the same holds for scikit-learn and torch models).
+"""
+
+import ast
+import io
+import pickle
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import sknn
+from sknn import (
+    InconsistentSknnVersionWarning,
+    MLPClassifier,
+    MLPRegressor,
+    MultiLabelMLP,
+)
+
+ESTIMATORS = [MLPClassifier, MLPRegressor, MultiLabelMLP]
+SKNN_DIR = Path(sknn.__file__).parent
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _data(cls):
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 6)
+    if cls is MLPClassifier:
+        y = np.array(["cat", "dog", "emu"])[np.arange(50) % 3]
+    elif cls is MLPRegressor:
+        y = X @ rng.randn(6, 2)
+    else:
+        y = (rng.rand(50, 3) > 0.5).astype(int)
+    return X, y
+
+
+def _fitted(cls, **params):
+    X, y = _data(cls)
+    est = cls(
+        hidden_layer_sizes=(5,), max_iter=5, device="cpu", random_state=0, **params
+    )
+    return est.fit(X, y), X, y
+
+
+def _outputs(est, X):
+    out = {"predict": est.predict(X)}
+    for name in ("predict_proba", "predict_log_proba"):
+        if hasattr(est, name):
+            out[name] = getattr(est, name)(X)
+    out["hidden"] = est.hidden_activations(X)[0]
+    return out
+
+
+def _assert_same_outputs(a, b, X):
+    oa, ob = _outputs(a, X), _outputs(b, X)
+    for name in oa:
+        np.testing.assert_array_equal(oa[name], ob[name], err_msg=name)
+
+
+def _joblib_round_trip(est, tmp_path):
+    path = tmp_path / "model.joblib"
+    joblib.dump(est, path)
+    return joblib.load(path)
+
+
+# ---------------------------------------------------------------------------
+# Round trips
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize("how", ["pickle", "joblib"])
+@pytest.mark.parametrize(
+    "predicted_first", [False, True], ids=["fresh", "after_predict"]
+)
+def test_round_trip_predicts_identically(cls, how, predicted_first, tmp_path):
+    est, X, _ = _fitted(cls)
+    if predicted_first:  # the internal prediction network exists by now
+        _outputs(est, X)
+    if how == "pickle":
+        loaded = pickle.loads(pickle.dumps(est))
+    else:
+        loaded = _joblib_round_trip(est, tmp_path)
+    assert type(loaded) is cls
+    assert loaded.get_params() == est.get_params()
+    _assert_same_outputs(loaded, est, X)
+    _assert_same_outputs(loaded, est, sp.csr_matrix(X))
+    assert "_sknn_version" not in loaded.__dict__
+    assert set(loaded.__dict__) == set(est.__dict__)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_round_trip_keeps_feature_names(cls):
+    X, y = _data(cls)
+    df = pd.DataFrame(X, columns=[f"col{i}" for i in range(X.shape[1])])
+    est = cls(hidden_layer_sizes=(5,), max_iter=3, device="cpu", random_state=0).fit(
+        df, y
+    )
+    loaded = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(loaded.feature_names_in_, df.columns)
+    np.testing.assert_array_equal(loaded.predict(df), est.predict(df))
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        loaded.predict(df[df.columns[::-1]])
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_training_continues_identically_after_round_trip(cls):
+    """The optimizer's state travels in the pickle: partial_fit on the copy
+    follows the same trajectory as on the original."""
+    X, y = _data(cls)
+    est = cls(hidden_layer_sizes=(5,), device="cpu", random_state=0)
+    kw = {"classes": np.unique(y)} if cls is MLPClassifier else {}
+    est.partial_fit(X, y, **kw)
+    est.partial_fit(X, y)
+    copy = pickle.loads(pickle.dumps(est))
+    for model in (est, copy):
+        model.partial_fit(X, y)
+        model.partial_fit(X, y)
+    for a, b in zip(est.coefs_ + est.intercepts_, copy.coefs_ + copy.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert est.loss_curve_ == copy.loss_curve_
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_pickle_holds_no_torch_objects(cls):
+    """Fitted state is numpy only: a model trained anywhere unpickles without
+    torch tensors (so without the device it was trained on)."""
+    est, X, _ = _fitted(cls)
+    _outputs(est, X)  # build the prediction cache first: it must stay out
+    modules = set()
+
+    class Recorder(pickle.Unpickler):
+        def find_class(self, module, name):
+            modules.add(module.split(".")[0])
+            return super().find_class(module, name)
+
+    Recorder(io.BytesIO(pickle.dumps(est))).load()
+    assert "torch" not in modules
+    assert "sknn" in modules
+
+
+def test_unpickling_does_not_import_torch():
+    """Loading a model is cheap: torch is imported only at the first
+    prediction."""
+    est, X, _ = _fitted(MLPClassifier)
+    code = (
+        "import pickle, sys; "
+        "est = pickle.loads(sys.stdin.buffer.read()); "
+        "print('torch' in sys.modules); "
+        "est.predict([[0.0] * 6]); "
+        "print('torch' in sys.modules)"
+    )
+    out = (
+        subprocess.run(
+            [sys.executable, "-c", code],
+            input=pickle.dumps(est),
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        .stdout.decode()
+        .split()
+    )
+    assert out == ["False", "True"]
+
+
+# ---------------------------------------------------------------------------
+# The recorded sknn version
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_getstate_records_sknn_version(cls):
+    est, _, _ = _fitted(cls)
+    state = est.__getstate__()
+    assert state["_sknn_version"] == sknn.__version__
+    assert "_sknn_version" not in est.__dict__  # recorded in the pickle only
+    # unfitted estimators record it too
+    assert cls().__getstate__()["_sknn_version"] == sknn.__version__
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_same_version_loads_silently(cls):
+    est, X, _ = _fitted(cls)
+    data = pickle.dumps(est)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pickle.loads(data)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_other_version_in_state_warns(cls):
+    est, X, _ = _fitted(cls)
+    state = est.__getstate__()
+    state["_sknn_version"] = "0.0.1"
+    loaded = cls.__new__(cls)
+    match = rf"from version 0\.0\.1 when using version {sknn.__version__}"
+    with pytest.warns(InconsistentSknnVersionWarning, match=match):
+        loaded.__setstate__(state)
+    assert "_sknn_version" not in loaded.__dict__
+    _assert_same_outputs(loaded, est, X)  # it warns, and still loads
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_pickle_from_other_version_warns(cls, monkeypatch, tmp_path):
+    """A pickle written by another sknn version (simulated by changing the
+    version while dumping) warns when loaded, through pickle and joblib."""
+    est, X, _ = _fitted(cls)
+    with monkeypatch.context() as mp:
+        mp.setattr(sknn._base, "__version__", "9.9.9")
+        data = pickle.dumps(est)
+        path = tmp_path / "old.joblib"
+        joblib.dump(est, path)
+    assert b"9.9.9" in data
+    with pytest.warns(InconsistentSknnVersionWarning, match="from version 9.9.9"):
+        loaded = pickle.loads(data)
+    _assert_same_outputs(loaded, est, X)
+    with pytest.warns(InconsistentSknnVersionWarning, match="from version 9.9.9"):
+        joblib.load(path)
+
+
+def test_warning_is_public_and_a_user_warning():
+    assert issubclass(InconsistentSknnVersionWarning, UserWarning)
+    assert "InconsistentSknnVersionWarning" in sknn.__all__
+
+
+# ---------------------------------------------------------------------------
+# torch.load is never called without weights_only=True
+# ---------------------------------------------------------------------------
+def _unsafe_torch_loads(source, filename="<string>"):
+    """Lines where ``source`` calls torch's ``load`` without
+    ``weights_only=True`` (as ``torch.load``, through an alias of torch, or as
+    a ``load`` imported from torch)."""
+    tree = ast.parse(source, filename)
+    torch_names, load_names = {"torch"}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == "torch":
+                    torch_names.add(alias.asname or "torch")
+        elif isinstance(node, ast.ImportFrom) and node.module in (
+            "torch",
+            "torch.serialization",
+        ):
+            for alias in node.names:
+                if alias.name == "load":
+                    load_names.add(alias.asname or "load")
+    bad = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        is_load = (
+            isinstance(func, ast.Attribute)
+            and func.attr == "load"
+            and (
+                (isinstance(func.value, ast.Name) and func.value.id in torch_names)
+                or (
+                    isinstance(func.value, ast.Attribute) and func.value.attr == "torch"
+                )
+            )
+        ) or (isinstance(func, ast.Name) and func.id in load_names)
+        if not is_load:
+            continue
+        safe = any(
+            kw.arg == "weights_only"
+            and isinstance(kw.value, ast.Constant)
+            and kw.value.value is True
+            for kw in node.keywords
+        )
+        if not safe:
+            bad.append(node.lineno)
+    return bad
+
+
+@pytest.mark.parametrize(
+    "source, n_bad",
+    [
+        ("import torch\ntorch.load('f')", 1),
+        ("import torch\ntorch.load('f', weights_only=False)", 1),
+        ("import torch\ntorch.load('f', map_location='cpu')", 1),
+        ("import torch as T\nT.load(buf)", 1),
+        ("from torch import load\nload('f')", 1),
+        ("from torch import load as tl\ntl('f', weights_only=True)\ntl('g')", 1),
+        ("from . import _engine\n_engine.torch.load('f')", 1),
+        ("import torch\ntorch.load('f', weights_only=True)", 0),
+        ("import pickle\npickle.load(f)\njson.load(f)", 0),
+    ],
+)
+def test_scanner_finds_unsafe_torch_load(source, n_bad):
+    """The scanner below is itself checked: it must flag each unsafe form."""
+    assert len(_unsafe_torch_loads(source)) == n_bad
+
+
+def test_library_never_calls_torch_load_unsafely():
+    files = sorted(SKNN_DIR.rglob("*.py"))
+    assert any(f.name == "_engine.py" for f in files)
+    bad = {
+        str(f.relative_to(SKNN_DIR)): lines
+        for f in files
+        if (lines := _unsafe_torch_loads(f.read_text(), str(f)))
+    }
+    assert not bad, f"torch.load without weights_only=True at {bad}"
