@@ -39,7 +39,9 @@ STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 # variance").  Values are the factor of 6 / fan in the uniform bound.
 _HE_FAMILY = ("relu", "leaky_relu", "elu", "gelu", "silu")
 _AUTO_LR_START = 1.0
-_AUTO_LR_STEPS = 20
+_AUTO_LR_STEPS = 5  # minibatch steps between two looks at the loss
+_AUTO_LR_CHECKS = 8  # looks per rate tried: 40 steps in all
+_AUTO_LR_MARGIN = 0.5  # use half the largest rate that did not diverge
 _AUTO_LR_ROWS = 1024
 _DECAY_FACTOR = 0.01  # learning_rate='decay': lr falls 100x by the last epoch
 _PREDICT_ELEMENTS = 2**22  # activations held at once while predicting
@@ -586,11 +588,23 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         for _ in range(30):
             net.params.copy_(start)
             trainer = _engine.Trainer(net, dict(spec, learning_rate_init=lr), seed)
-            first, last, finite = trainer.probe(
-                sub_rows, sub_targets, min(batch_size, m), dropout, _AUTO_LR_STEPS
-            )
-            if finite and last < first:
-                chosen = lr
+            # The loss on the subset's first batch, looked at every few steps:
+            # a rate diverges when it is ever non-finite or above where it
+            # started, or does not end lower.  Comparing only the first and
+            # the last step let oscillating rates through (sgd and adam at
+            # 0.5-1.0 on digits) that then blew up in the full fit.
+            looks = []
+            for k in range(_AUTO_LR_CHECKS + 1):
+                steps = _AUTO_LR_STEPS if k < _AUTO_LR_CHECKS else 0
+                first, _, finite = trainer.probe(
+                    sub_rows, sub_targets, min(batch_size, m), dropout, steps
+                )
+                looks.append(first)
+                if not finite or first > looks[0]:
+                    break
+            if len(looks) == _AUTO_LR_CHECKS + 1 and finite and looks[-1] < looks[0]:
+                # half the edge of divergence, as a margin for the whole fit
+                chosen = lr * _AUTO_LR_MARGIN
                 break
             lr /= 2.0
         net.params.copy_(start)

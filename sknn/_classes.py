@@ -63,10 +63,12 @@ default='constant'
     learning_rate_init : float or 'auto', default=0.001
         Initial step size of the stochastic solvers. 'auto' chooses it as
         the lecture does by hand: on a subset of at most 1024 samples, start
-        at 1.0 and halve the rate until 20 minibatch steps lower the loss
-        instead of raising it or making it non-finite. The rate found is in
-        ``learning_rate_init_``. The search costs about as much as 20
-        minibatch steps per halving tried, a few hundred steps at most.
+        at 1.0 and halve the rate until 40 minibatch steps lower the loss
+        without ever raising it above its start or making it non-finite
+        (looked at every 5 steps); then use half that rate, a margin from
+        the edge of divergence. The rate used is in
+        ``learning_rate_init_``. The search costs about 40 minibatch steps
+        per halving tried, a few hundred steps at most.
 
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
