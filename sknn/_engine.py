@@ -171,7 +171,9 @@ def _as_tensor(a):
     a = np.asarray(a)
     if not a.flags.writeable:
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writ")
+            warnings.filterwarnings(
+                "ignore", message="The given NumPy array is not writ"
+            )
             return torch.as_tensor(a)
     return torch.as_tensor(a)
 
@@ -282,7 +284,7 @@ class Network:
             return
         kw = dict(dtype=self.dtype, device=self.device)
         needs_z = ACTIVATIONS[self.activation][2]
-        self._Z, self._A, self._D, self._M = [], [], [], []
+        self._Z, self._A, self._D, self._M, self._AD = [], [], [], [], []
         for i, units in enumerate(self.layer_sizes[1:]):
             self._Z.append(torch.empty(batch_size, units, **kw))
             hidden = i < self.n_layers - 1
@@ -292,6 +294,8 @@ class Network:
             self._D.append(torch.empty(batch_size, units, **kw) if hidden else None)
             has_mask = hidden and dropout[i] > 0
             self._M.append(torch.empty(batch_size, units, **kw) if has_mask else None)
+            # the dropped activation goes apart: g'(z) is read from the kept one
+            self._AD.append(torch.empty(batch_size, units, **kw) if has_mask else None)
         self._xbuf = torch.empty(batch_size, self.layer_sizes[0], **kw)
         self._buffers_for = key
 
@@ -301,7 +305,9 @@ class Network:
         if params is None:
             W, b = self.W, self.b
         else:
-            W, b = self._views(params, list(zip(self.layer_sizes[:-1], self.layer_sizes[1:])))
+            W, b = self._views(
+                params, list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+            )
         act = _ACTIVATION_FUNCS[self.activation]
         a = X
         for i in range(self.n_layers):
@@ -335,18 +341,20 @@ class Network:
         """
         n = xb.shape[0]
         fwd, bwd, needs_z = ACTIVATIONS[self.activation]
-        acts = [xb]
+        acts = [xb]  # each layer's input (after dropout)
+        outs = [None]  # each hidden layer's activation (before dropout)
         a = xb
         L = self.n_layers
         for i in range(L):
             z = torch.addmm(self.b[i], a, self.W[i], out=self._Z[i][:n])
             if i < L - 1:
                 a = fwd(z, self._A[i][:n] if needs_z else None)
+                outs.append(a)
                 p = dropout[i]
                 if p > 0:
                     mask = self._M[i][:n].bernoulli_(1.0 - p, generator=generator)
                     mask.mul_(1.0 / (1.0 - p))
-                    a.mul_(mask)
+                    a = torch.mul(a, mask, out=self._AD[i][:n])
                 acts.append(a)
         delta, loss = _output_delta_and_loss(self.out_activation, z, target)
         nc = self.n_coef
@@ -361,7 +369,7 @@ class Network:
                 d = torch.mm(delta, self.W[i].T, out=self._D[i - 1][:n])
                 if self._M[i - 1] is not None:
                     d.mul_(self._M[i - 1][:n])
-                delta = bwd(d, self._Z[i - 1][:n], acts[i])
+                delta = bwd(d, self._Z[i - 1][:n], outs[i])
         if alpha:
             if torch.is_tensor(scale):
                 self.grads[:nc].addcmul_(coef, scale * alpha)
@@ -371,7 +379,14 @@ class Network:
 
     # -- the reference path: autograd --------------------------------------
     def autograd_loss_and_grad(
-        self, xb, target, alpha, dropout, generator, scale, autocast=None,
+        self,
+        xb,
+        target,
+        alpha,
+        dropout,
+        generator,
+        scale,
+        autocast=None,
         loss_scale=None,
     ):
         """Same contract as :meth:`loss_and_grad`, through ``torch.autograd``.
@@ -418,33 +433,50 @@ class Network:
 
 
 def _output_delta_and_loss(out_activation, z, target):
-    """dLoss/dz (unscaled, allocated fresh) and the summed batch loss."""
+    """dLoss/dz (unscaled, allocated fresh) and the summed batch loss.
+
+    ``target`` is ``(A, B)`` from :class:`Targets`; ``A`` is None when every
+    coefficient is 1 (no sample, class or positive weights), which saves a
+    multiplication and an index per batch.
+    """
     A, B = target
     if out_activation == "softmax":
-        logp = torch.log_softmax(z, dim=1)
         # A is the sample weight column, B the weighted one-hot targets.
-        delta = torch.exp(logp).mul_(A).sub_(B)
-        loss = -torch.dot(logp.reshape(-1), B.reshape(-1))
+        logp = torch.log_softmax(z, dim=1)
+        delta = torch.exp(logp)
+        if A is not None:
+            delta.mul_(A)
+        delta.sub_(B)
+        loss = -torch.dot(logp.view(-1), B.view(-1))
     elif out_activation == "logistic":
         # loss = A * softplus(z) - B * z, with A = w * (1 + (pos_weight - 1) y)
         # and B = w * pos_weight * y; its derivative is A * sigmoid(z) - B.
-        delta = torch.sigmoid(z).mul_(A).sub_(B)
+        delta = torch.sigmoid(z)
         # threshold=40: torch's default (20) returns z itself above 20, off by
         # up to exp(-20) per output in float64; above 40 the error is below eps
         sp = F.softplus(z, threshold=40.0)
-        loss = torch.dot(sp.reshape(-1), A.reshape(-1)) - torch.dot(
-            z.reshape(-1), B.reshape(-1)
-        )
+        if A is None:
+            loss = sp.sum()
+        else:
+            delta.mul_(A)
+            loss = torch.dot(sp.view(-1), A.view(-1))
+        delta.sub_(B)
+        loss = loss - torch.dot(z.reshape(-1), B.view(-1))
     else:  # identity + squared error: 0.5 * w * (z - y)^2
-        r = z - B
-        delta = r * A
-        loss = torch.dot(r.reshape(-1), delta.reshape(-1)).mul_(0.5)
+        delta = z - B
+        if A is None:
+            loss = torch.dot(delta.view(-1), delta.view(-1)).mul_(0.5)
+        else:
+            r = delta
+            delta = r * A
+            loss = torch.dot(r.view(-1), delta.view(-1)).mul_(0.5)
     return delta, loss
 
 
 def _reference_loss(out_activation, z, target):
     """The same losses as :func:`_output_delta_and_loss`, written plainly."""
     A, B = target
+    A = 1.0 if A is None else A
     if out_activation == "softmax":
         return -(torch.log_softmax(z, dim=1) * B).sum()
     if out_activation == "logistic":
@@ -457,7 +489,13 @@ class Targets:
     :func:`_output_delta_and_loss`), with class/sample weights folded in."""
 
     def __init__(
-        self, out_activation, y, sample_weight, dtype, device, n_classes=None,
+        self,
+        out_activation,
+        y,
+        sample_weight,
+        dtype,
+        device,
+        n_classes=None,
         pos_weight=None,
     ):
         kw = dict(dtype=dtype, device=device)
@@ -470,15 +508,16 @@ class Targets:
         )
         self.weighted = sample_weight is not None
         self.w = w.reshape(-1)
+        weighted = self.weighted
         if out_activation == "softmax":
             y = y.to(device=device, dtype=torch.long)
             onehot = torch.zeros(n, n_classes, **kw)
             onehot[torch.arange(n, device=device), y] = 1.0
-            self.A, self.B = w, onehot.mul_(w)
+            self.A, self.B = (w, onehot.mul_(w)) if weighted else (None, onehot)
         elif out_activation == "logistic":
             y = y.to(**kw).reshape(n, -1)
             if pos_weight is None:
-                self.A = w.expand(n, y.shape[1]).contiguous()
+                self.A = w.expand(n, y.shape[1]).contiguous() if weighted else None
                 self.B = y * w
             else:
                 pw = torch.as_tensor(np.asarray(pos_weight)).to(**kw)
@@ -486,10 +525,10 @@ class Targets:
                 self.B = pw * y * w
         else:
             y = y.to(**kw).reshape(n, -1)
-            self.A, self.B = w, y
+            self.A, self.B = (w if weighted else None), y
 
     def take(self, idx):
-        return self.A[idx], self.B[idx]
+        return (None if self.A is None else self.A[idx]), self.B[idx]
 
     def scale(self, idx, n):
         """1 / (sum of the batch's sample weights); 0 for an all-zero batch."""
@@ -503,6 +542,10 @@ class Targets:
 # Optimizers over the flat parameter tensor (scikit-learn's update rules)
 # --------------------------------------------------------------------------
 class _Optimizer:
+    """Update rules over the flat parameter tensor. ``state_names`` are the
+    tensors that carry over between steps (and across ``partial_fit`` calls);
+    ``tmp`` is scratch space."""
+
     state_names = ()
 
     def __init__(self, params, lr, **hyper):
@@ -510,6 +553,7 @@ class _Optimizer:
         self.hyper = hyper
         self.t = 0
         self.state = {k: torch.zeros_like(params) for k in self.state_names}
+        self.tmp = torch.empty_like(params)
 
     def state_dict(self):
         out = {k: v.detach().cpu().numpy().copy() for k, v in self.state.items()}
@@ -541,68 +585,117 @@ class SGD(_Optimizer):
 
 
 class Adam(_Optimizer):
-    state_names = ("m", "v", "tmp")
+    """scikit-learn's Adam. Where torch has the fused kernel for the device
+    and dtype, one call does the whole update; scikit-learn's placement of
+    ``epsilon`` (outside the bias correction) is kept by passing
+    ``epsilon / sqrt(1 - beta_2^t)`` to it, which is the same arithmetic."""
+
+    state_names = ("m", "v")
+
+    def __init__(self, params, lr, **hyper):
+        super().__init__(params, lr, **hyper)
+        self._fused = _fused_adam_available(params)
+        if self._fused:
+            self._step_t = torch.zeros((), dtype=torch.float32, device=params.device)
+            self._lists = None
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        if self._fused:
+            self._step_t.fill_(float(self.t))
 
     def step(self, params, grads, decay=0.0, n_coef=0):
         self.t += 1
         b1, b2, eps = self.hyper["beta_1"], self.hyper["beta_2"], self.hyper["epsilon"]
-        m, v, tmp = self.state["m"], self.state["v"], self.state["tmp"]
+        m, v, tmp = self.state["m"], self.state["v"], self.tmp
+        if decay:  # decoupled weight decay (AdamW) on the weights only
+            params[:n_coef].mul_(1.0 - self.lr * decay)
+        if self._fused:
+            self._step_t.add_(1.0)
+            torch._fused_adam_(
+                [params],
+                [grads],
+                [m],
+                [v],
+                [],
+                [self._step_t],
+                lr=self.lr,
+                beta1=b1,
+                beta2=b2,
+                weight_decay=0.0,
+                eps=eps / math.sqrt(1.0 - b2**self.t),
+                amsgrad=False,
+                maximize=False,
+            )
+            return
         m.lerp_(grads, 1.0 - b1)
         v.mul_(b2).addcmul_(grads, grads, value=1.0 - b2)
         # scikit-learn's form: lr_t = lr * sqrt(1 - b2^t) / (1 - b1^t);
         # param -= lr_t * m / (sqrt(v) + eps)
         lr_t = self.lr * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
         torch.sqrt(v, out=tmp).add_(eps)
-        if decay:  # decoupled weight decay (AdamW) on the weights only
-            params[:n_coef].mul_(1.0 - self.lr * decay)
         params.addcdiv_(m, tmp, value=-lr_t)
 
-    def state_dict(self):
-        out = super().state_dict()
-        out.pop("tmp")
-        return out
 
-    def load_state_dict(self, state):
-        state = dict(state, tmp=np.zeros_like(state["m"]))
-        super().load_state_dict(state)
+_FUSED_ADAM = {}
+
+
+def _fused_adam_available(params):
+    """Whether torch's fused Adam kernel runs for this device and dtype
+    (checked once, on a scratch tensor, against the plain update)."""
+    key = (params.device.type, params.dtype)
+    if key not in _FUSED_ADAM:
+        ok = hasattr(torch, "_fused_adam_")
+        if ok:
+            try:
+                kw = dict(dtype=params.dtype, device=params.device)
+                p, g = torch.ones(3, **kw), torch.full((3,), 0.5, **kw)
+                m, v = torch.zeros(3, **kw), torch.zeros(3, **kw)
+                step = torch.ones((), dtype=torch.float32, device=params.device)
+                torch._fused_adam_(
+                    [p],
+                    [g],
+                    [m],
+                    [v],
+                    [],
+                    [step],
+                    lr=0.1,
+                    beta1=0.9,
+                    beta2=0.999,
+                    weight_decay=0.0,
+                    eps=1e-8,
+                    amsgrad=False,
+                    maximize=False,
+                )
+                # first step of Adam moves each weight by lr (up to eps)
+                ok = bool(torch.allclose(p, torch.full_like(p, 0.9), atol=1e-5))
+            except (RuntimeError, NotImplementedError, TypeError):
+                ok = False
+        _FUSED_ADAM[key] = ok
+    return _FUSED_ADAM[key]
 
 
 class RMSprop(_Optimizer):
-    state_names = ("v", "tmp")
+    state_names = ("v",)
 
     def step(self, params, grads, decay=0.0, n_coef=0):
         self.t += 1
         rho, eps = self.hyper["rho"], self.hyper["epsilon"]
-        v, tmp = self.state["v"], self.state["tmp"]
+        v, tmp = self.state["v"], self.tmp
         v.mul_(rho).addcmul_(grads, grads, value=1.0 - rho)
         torch.sqrt(v, out=tmp).add_(eps)
         params.addcdiv_(grads, tmp, value=-self.lr)
 
-    state_dict = Adam.state_dict
-
-    def load_state_dict(self, state):
-        state = dict(state, tmp=np.zeros_like(state["v"]))
-        _Optimizer.load_state_dict(self, state)
-
 
 class Adagrad(_Optimizer):
-    state_names = ("G", "tmp")
+    state_names = ("G",)
 
     def step(self, params, grads, decay=0.0, n_coef=0):
         self.t += 1
-        G, tmp = self.state["G"], self.state["tmp"]
+        G, tmp = self.state["G"], self.tmp
         G.addcmul_(grads, grads)
         torch.sqrt(G, out=tmp).add_(self.hyper["epsilon"])
         params.addcdiv_(grads, tmp, value=-self.lr)
-
-    def state_dict(self):
-        out = _Optimizer.state_dict(self)
-        out.pop("tmp")
-        return out
-
-    def load_state_dict(self, state):
-        state = dict(state, tmp=np.zeros_like(state["G"]))
-        _Optimizer.load_state_dict(self, state)
 
 
 OPTIMIZERS = {
@@ -663,7 +756,9 @@ class Trainer:
         hyper = {k: spec[k] for k in ("momentum", "beta_1", "beta_2", "epsilon")}
         hyper["nesterov"] = spec["nesterovs_momentum"]
         hyper["rho"] = spec["beta_2"]
-        self.optimizer = OPTIMIZERS[name](net.params, spec["learning_rate_init"], **hyper)
+        self.optimizer = OPTIMIZERS[name](
+            net.params, spec["learning_rate_init"], **hyper
+        )
         self.decoupled = spec["alpha"] if name == "adamw" else 0.0
         self.l2 = 0.0 if name == "adamw" else spec["alpha"]
         self.autocast = _AUTOCAST.get(spec.get("precision"))
@@ -726,14 +821,23 @@ class Trainer:
             idx = torch.arange(start, min(start + batch_size, n), device=self.device)
             nb = idx.shape[0]
             xb = rows.take(idx)
-            loss = grad_fn(xb, targets.take(idx), self.l2, dropout, self.generator,
-                           targets.scale(idx, nb))
+            loss = grad_fn(
+                xb,
+                targets.take(idx),
+                self.l2,
+                dropout,
+                self.generator,
+                targets.scale(idx, nb),
+            )
             losses.append(loss)
             if s < steps:
                 self._step()
         out = torch.stack(losses).cpu().numpy()
-        return float(out[0]), float(out[-1]), bool(np.isfinite(out).all()
-                                                   and torch.isfinite(net.params).all())
+        return (
+            float(out[0]),
+            float(out[-1]),
+            bool(np.isfinite(out).all() and torch.isfinite(net.params).all()),
+        )
 
 
 def full_batch_loss_and_grad(net, rows, targets, alpha, chunk=4096):
@@ -753,7 +857,9 @@ def full_batch_loss_and_grad(net, rows, targets, alpha, chunk=4096):
         idx = torch.arange(start, min(start + chunk, n), device=net.device)
         xb = rows.take(idx)
         # the penalty is added once, split evenly over the chunks
-        loss = net.loss_and_grad(xb, targets.take(idx), alpha / nchunks, zero, None, inv)
+        loss = net.loss_and_grad(
+            xb, targets.take(idx), alpha / nchunks, zero, None, inv
+        )
         total_loss += loss
         total_grad += net.grads
     net.grads.copy_(total_grad)
