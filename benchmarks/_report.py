@@ -41,7 +41,8 @@ def summarize(records):
         epoch = [r["epoch_s"] for r in recs]
         row = {"config": config, "impl": impl, "reps": len(recs),
                "n_samples": recs[0]["n_samples"]}
-        for field in ("epoch_s", "epoch_cpu_s", "fit_s", "predict_s", "train_score",
+        for field in ("epoch_s", "epoch_cpu_s", "fit_s", "predict_s",
+                      "predict_cpu_s", "train_score",
                       "peak_rss_mib", "rss_before_mib", "warmup_s", "gpu_peak_mib"):
             row[field] = _median([r.get(field) for r in recs])
         row["ratio"] = _median(ratios)
@@ -50,6 +51,11 @@ def summarize(records):
         rows.append(row)
     failed = sorted({(r["config"], r["impl"]) for r in records if "error" in r})
     return rows, failed
+
+
+def source_versions(records):
+    """The distinct sknn source fingerprints the sknn runs imported."""
+    return sorted({r["sknn_sources"] for r in records if r.get("sknn_sources")})
 
 
 def summarize_startup(records):
@@ -110,8 +116,8 @@ def detail_table(rows, impls):
     configs, impls, cell = _order(rows, impls)
     gpu = any(r["gpu_peak_mib"] is not None for r in rows)
     header = ["config", "impl", "s/epoch", "CPU s/epoch", "x sklearn-f32", "spread",
-              "fit s", "train score", "predict s", "peak RSS MiB", "RSS growth MiB",
-              "warm-up s"] + (["GPU peak MiB"] if gpu else [])
+              "fit s", "train score", "predict s", "predict CPU s", "peak RSS MiB",
+              "RSS growth MiB", "warm-up s"] + (["GPU peak MiB"] if gpu else [])
     out = []
     for c in configs:
         for i in impls:
@@ -123,7 +129,8 @@ def detail_table(rows, impls):
             line = [c, i, _fmt(r["epoch_s"]), _fmt(r["epoch_cpu_s"]),
                     _fmt(r["ratio"], ".2f"), _fmt(100 * r["spread"], ".0f", "%"),
                     _fmt(r["fit_s"], ".2f"), _fmt(r["train_score"], ".4f"),
-                    _fmt(r["predict_s"], ".4f"), _fmt(r["peak_rss_mib"], ".0f"),
+                    _fmt(r["predict_s"], ".4f"), _fmt(r["predict_cpu_s"], ".4f"),
+                    _fmt(r["peak_rss_mib"], ".0f"),
                     _fmt(growth, ".0f"), _fmt(r["warmup_s"], ".2f")]
             if gpu:
                 line.append(_fmt(r["gpu_peak_mib"], ".0f"))
@@ -179,7 +186,9 @@ def check_targets(rows, startup_rows, device="cpu"):
         s, b = pair(c, "sknn", BASELINE)
         if s and b and s["n_samples"] == 50_000 and CONFIGS[c].dtype == "float32":
             checks.append((s["predict_s"] <= b["predict_s"],
-                           f"{c} {s['predict_s']:.3f}s vs {b['predict_s']:.3f}s"))
+                           f"{c} {s['predict_s']:.3f}s vs {b['predict_s']:.3f}s "
+                           f"(CPU {s['predict_cpu_s']:.3f}s vs "
+                           f"{b['predict_cpu_s']:.3f}s)"))
     add("predict(_proba) on 50k rows <= sklearn-f32's time", checks)
 
     checks = []

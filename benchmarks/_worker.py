@@ -10,11 +10,14 @@ the training rows, and prints one JSON line prefixed with ``RESULT``.
 """
 
 import gc
+import hashlib
+import importlib.util
 import json
 import re
 import resource
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from _data import CONFIGS, WARMUP_ROWS, load
@@ -47,6 +50,18 @@ def _reset_peak_rss():
 
 def _mib(kib):
     return None if kib is None else kib / 1024.0
+
+
+def _sknn_fingerprint():
+    """Short hash of the sknn sources this process imports: the engine may
+    change between the runs of one benchmark, and the report says so."""
+    spec = importlib.util.find_spec("sknn")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    h = hashlib.sha1()
+    for path in sorted(Path(spec.submodule_search_locations[0]).glob("*.py")):
+        h.update(path.name.encode() + path.read_bytes())
+    return h.hexdigest()[:10]
 
 
 def _score(task, y, out):
@@ -91,11 +106,12 @@ def measure(impl_name, config_name, epochs, device="cpu", predict_reps=3):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     gpu_peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
 
-    times = []
+    times, cpu_times = [], []
     for _ in range(predict_reps):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = impl.predict(X)
         times.append(time.perf_counter() - t)
+        cpu_times.append(time.process_time() - c)
     return {
         "impl": impl_name,
         "config": config_name,
@@ -109,11 +125,13 @@ def measure(impl_name, config_name, epochs, device="cpu", predict_reps=3):
         "fit_cpu_s": fit_cpu_s,
         "epoch_cpu_s": fit_cpu_s / epochs,
         "predict_s": float(np.median(times)),
+        "predict_cpu_s": float(np.median(cpu_times)),
         "train_score": _score(config.task, y, out),
         "rss_before_mib": _mib(rss_before),
         "peak_rss_mib": _mib(peak),
         "peak_rss_exact": peak_exact,
         "gpu_peak_mib": gpu_peak,
+        "sknn_sources": _sknn_fingerprint() if impl.name.startswith("sknn") else None,
     }
 
 

@@ -37,6 +37,7 @@ from _report import (  # noqa: E402
     check_targets,
     detail_table,
     pivot_table,
+    source_versions,
     startup_table,
     summarize,
     summarize_startup,
@@ -218,6 +219,7 @@ def main(argv=None):
                            f"{res['train_score']:.4f}, process {wall:.1f} s")
                 print(f"[rep {rep + 1}/{reps}] {config} {impl}: {msg}", flush=True)
     meta["loadavg_end"] = os.getloadavg()
+    meta["sknn_sources"] = source_versions(records)
     meta["total_s"] = time.perf_counter() - t_start
 
     rows, failed = summarize(records)
@@ -238,6 +240,10 @@ def main(argv=None):
         sections += ["## Fresh process: import + fit digits for 20 epochs",
                      startup_table(st_rows)]
     sections += ["## Targets of issue 8 on this run", targets_table(targets)]
+    versions = source_versions(records)
+    if len(versions) > 1:
+        sections.append(f"WARNING: sknn's sources changed during the run "
+                        f"(fingerprints {versions}); rerun on a fixed checkout.")
     if failed:
         sections.append("Failed: " + ", ".join(f"{c}/{i}" for c, i in failed))
     sections.append(
