@@ -148,6 +148,7 @@ def test_pickle_holds_no_torch_objects(cls):
     assert "sknn" in modules
 
 
+@pytest.mark.slow  # a fresh interpreter imports torch: ~3-12 s on 2 busy cores
 def test_unpickling_does_not_import_torch():
     """Loading a model is cheap: torch is imported only at the first
     prediction."""
