@@ -179,7 +179,7 @@ loss_ : float
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     n_iter_ : int
@@ -288,7 +288,7 @@ class MLPClassifier(_ClassifierBase):
     --------
     MLPRegressor : Multi-layer perceptron regressor.
     MultiLabelMLP : One sigmoid output per label.
-    sklearn.neural_network.MLPClassifier : scikit-learn's numpy version.
+    sklearn.neural_network.MLPClassifier : The numpy version in scikit-learn.
 
     Notes
     -----
@@ -577,7 +577,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     See Also
     --------
     MLPClassifier : Multi-layer perceptron classifier.
-    sklearn.neural_network.MLPRegressor : scikit-learn's numpy version.
+    sklearn.neural_network.MLPRegressor : The numpy version in scikit-learn.
 
     Notes
     -----
