@@ -867,14 +867,21 @@ def full_batch_loss_and_grad(net, rows, targets, alpha, chunk=4096):
 
 
 def predict_raw(net, rows, chunk_size):
-    """Output pre-activations for all rows, in chunks, under inference mode."""
-    outs = []
+    """Output pre-activations for all rows, in chunks, under inference mode.
+
+    The output is allocated once, before any activations: small per-chunk
+    outputs kept between large transient activation blocks would fragment
+    the host heap until it held as much as all rows' activations at once.
+    """
     with torch.inference_mode():
+        out = torch.empty(
+            rows.n, net.layer_sizes[-1], dtype=net.dtype, device=net.device
+        )
+        start = 0
         for xb in rows.chunks(chunk_size):
-            outs.append(net.forward(xb))
-    if not outs:
-        return torch.empty(0, net.layer_sizes[-1], dtype=net.dtype, device=net.device)
-    return torch.cat(outs) if len(outs) > 1 else outs[0]
+            out[start : start + xb.shape[0]] = net.forward(xb)
+            start += xb.shape[0]
+    return out
 
 
 class Timer:
