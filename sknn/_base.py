@@ -704,9 +704,17 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
         # The network for prediction, on the fitted device, is cached outside
         # the estimator's __dict__ (predict must not change it) and rebuilt
-        # when a new fit replaces coefs_.
+        # when a new fit, or the user, replaces coefs_, intercepts_, one of
+        # their arrays, or the activation (scikit-learn reads them at predict).
+        key = (self.activation, self.coefs_, self.intercepts_,
+               *self.coefs_, *self.intercepts_)
         cached = _PREDICT_CACHE.get(self)
-        if cached is not None and cached[0] is self.coefs_:
+        if (
+            cached is not None
+            and len(cached[0]) == len(key)
+            and cached[0][0] == key[0]
+            and all(a is b for a, b in zip(cached[0][1:], key[1:]))
+        ):
             return cached[1]
         device = _engine.predict_device(self.device_)
         dtype = self.coefs_[0].dtype
@@ -716,7 +724,7 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             device, grads=False,
         )
         net.set_weights(self.coefs_, self.intercepts_)
-        _PREDICT_CACHE[self] = (self.coefs_, net)
+        _PREDICT_CACHE[self] = (key, net)
         return net
 
     def _forward(self, X, output=True):

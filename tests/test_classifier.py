@@ -441,3 +441,22 @@ def test_failed_fit_keeps_previous_model(iris):
     with pytest.raises(ValueError):
         clf.fit(np.full_like(X, np.nan), y)
     assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_predict_reads_the_current_weights_and_activation(iris):
+    # scikit-learn's MLP predicts from coefs_, intercepts_ and activation as
+    # they are at predict time; users (and scikit-learn's own tests) set them
+    X, y = iris
+    clf = MLPClassifier(**FAST).fit(X, y)
+    before = clf.predict_proba(X)
+    clf.intercepts_ = [b.copy() for b in clf.intercepts_]
+    clf.intercepts_[-1] = clf.intercepts_[-1] + np.array([5.0, 0.0, 0.0])
+    shifted = clf.predict_proba(X)
+    assert not np.allclose(shifted, before)
+    assert np.all(shifted[:, 0] >= before[:, 0])
+    clf.coefs_[0] = np.zeros_like(clf.coefs_[0])  # one array replaced in the list
+    assert np.ptp(clf.predict_proba(X), axis=0).max() < 1e-12
+    clf.fit(X, y)
+    assert_allclose(clf.predict_proba(X), before)
+    clf.set_params(activation="identity")
+    assert not np.allclose(clf.predict_proba(X), before)
