@@ -24,13 +24,31 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._version import __version__
 
+try:  # scikit-learn >= 1.9: callbacks such as ProgressBar, also through
+    # GridSearchCV and Pipeline, which hand theirs down to the estimator
+    from sklearn.callback import CallbackSupportMixin as _CallbackSupport
+except ImportError:  # older scikit-learn: no callbacks, nothing else changes
+
+    class _CallbackSupport:
+        pass
+
 HIDDEN_ACTIVATIONS = (
-    "identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "silu",
 )
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 # The initialisation that keeps each layer's activations at a similar
@@ -57,15 +75,21 @@ def _stochastic(self):
     return True
 
 
-class BaseMLP(BaseEstimator, metaclass=ABCMeta):
+class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
     """Shared machinery of the sknn estimators. Not for direct use."""
 
     _parameter_constraints = {
-        "hidden_layer_sizes": ["array-like", Interval(numbers.Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
         "solver": [StrOptions(set(STOCHASTIC_SOLVERS) | {"lbfgs"})],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "decay"})],
         "learning_rate_init": [
             StrOptions({"auto"}),
@@ -92,7 +116,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": ["array-like", Interval(numbers.Real, 0, 1, closed="left")],
         "device": [str],
-        "precision": [StrOptions({"auto", "float32", "float64", "bfloat16", "float16"})],
+        "precision": [
+            StrOptions({"auto", "float32", "float64", "bfloat16", "float16"})
+        ],
     }
 
     @abstractmethod
@@ -186,7 +212,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         ):
             raise ValueError(
                 "hidden_layer_sizes must be an int or a sequence of positive "
-                f"ints (an empty tuple for no hidden layer), got {self.hidden_layer_sizes!r}."
+                "ints (an empty tuple for no hidden layer), got "
+                f"{self.hidden_layer_sizes!r}."
             )
         return [int(s) for s in sizes]
 
@@ -211,7 +238,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 )
         for r in rates:
             if not 0.0 <= r < 1.0:
-                raise ValueError(f"dropout rates must lie in [0, 1), got {self.dropout!r}.")
+                raise ValueError(
+                    f"dropout rates must lie in [0, 1), got {self.dropout!r}."
+                )
         if self.solver == "lbfgs" and any(rates):
             raise ValueError(
                 "dropout makes the loss random and cannot be used with "
@@ -318,10 +347,11 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if first:
             coefs, intercepts = self._init_weights(layer_sizes, seed)
         else:
-            if [c.shape[0] for c in self.coefs_] + [n_outputs] != layer_sizes[:1] + [
-                c.shape[1] for c in self.coefs_
-            ] or len(self.coefs_) != len(layer_sizes) - 1 or any(
-                c.shape[1] != s for c, s in zip(self.coefs_, layer_sizes[1:])
+            if (
+                [c.shape[0] for c in self.coefs_] + [n_outputs]
+                != layer_sizes[:1] + [c.shape[1] for c in self.coefs_]
+                or len(self.coefs_) != len(layer_sizes) - 1
+                or any(c.shape[1] != s for c, s in zip(self.coefs_, layer_sizes[1:]))
             ):
                 raise ValueError(
                     "hidden_layer_sizes changed since the last fit "
@@ -356,12 +386,23 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         return "float32" if X.dtype == np.float32 else "float64"
 
     def _spec(self, dtype):
-        spec = {k: getattr(self, k) for k in (
-            "solver", "alpha", "momentum", "nesterovs_momentum", "beta_1",
-            "beta_2", "epsilon", "precision",
-        )}
+        spec = {
+            k: getattr(self, k)
+            for k in (
+                "solver",
+                "alpha",
+                "momentum",
+                "nesterovs_momentum",
+                "beta_1",
+                "beta_2",
+                "epsilon",
+                "precision",
+            )
+        }
         spec["learning_rate_init"] = (
-            _AUTO_LR_START if self.learning_rate_init == "auto" else self.learning_rate_init
+            _AUTO_LR_START
+            if self.learning_rate_init == "auto"
+            else self.learning_rate_init
         )
         spec["_use_autograd"] = getattr(self, "_use_autograd", False)
         return spec
@@ -427,7 +468,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 X, y, sw, seed, state.get("_stratify", False)
             )
         batch_size = (
-            min(200, X.shape[0]) if self.batch_size == "auto" else min(self.batch_size, X.shape[0])
+            min(200, X.shape[0])
+            if self.batch_size == "auto"
+            else min(self.batch_size, X.shape[0])
         )
         if self.batch_size != "auto" and self.batch_size > n_samples:
             warnings.warn(
@@ -444,8 +487,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         lr = state["_learning_rate"]
         if lr is None:
             if self.learning_rate_init == "auto":
-                lr = self._search_learning_rate(_engine, net, rows, targets, spec, dropout,
-                                                batch_size, seed)
+                lr = self._search_learning_rate(
+                    _engine, net, rows, targets, spec, dropout, batch_size, seed
+                )
             else:
                 lr = float(self.learning_rate_init)
         state["learning_rate_init_"] = (
@@ -464,9 +508,13 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         stopped = False
         interrupted = False
         t0 = time.perf_counter()
+        callbacks = self._callback_root(epochs, X, y)
         for _epoch in range(epochs):
             trainer.optimizer.lr = self._scheduled_rate(lr, state)
             epoch_start = time.perf_counter()
+            if callbacks is not None:
+                epoch_ctx = callbacks.subcontext(task_name="epoch")
+                epoch_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
             try:
                 loss, finite = trainer.epoch(
                     rows, targets, batch_size, self.shuffle, dropout
@@ -501,8 +549,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             msg_val = ""
             if early:
                 score = self._validation_score(
-                    _engine.predict_raw(net, val_rows, self._chunk_rows(net.layer_sizes)),
-                    y_val_t, sw_val_t, state,
+                    _engine.predict_raw(
+                        net, val_rows, self._chunk_rows(net.layer_sizes)
+                    ),
+                    y_val_t,
+                    sw_val_t,
+                    state,
                 )
                 state["validation_scores_"].append(score)
                 msg_val = f", validation score = {score:.6f}"
@@ -526,6 +578,15 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                     f"learning rate = {trainer.optimizer.lr:.6g}, "
                     f"time = {time.perf_counter() - epoch_start:.3f}s"
                 )
+            if callbacks is not None and epoch_ctx.call_on_fit_task_end(
+                estimator=self,
+                X=X,
+                y=y,
+                metadata={"loss": loss, "sample_weight": sw},
+                reconstruction_attributes=lambda: self._reconstruction(net, state),
+            ):
+                stopped = True  # a callback asked to stop
+                break
             if no_improvement > self.n_iter_no_change:
                 what = "Validation score" if early else "Training loss"
                 msg = (
@@ -544,6 +605,8 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                         print(msg + " Stopping.")
                     stopped = True
                     break
+        if callbacks is not None:
+            callbacks.call_on_fit_task_end(estimator=self, X=X, y=y)
         state["_learning_rate"] = lr
         state["_optimizer_state"] = trainer.optimizer.state_dict()
         state["_fit_seconds"] = time.perf_counter() - t0
@@ -557,6 +620,25 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning,
             )
 
+    def _callback_root(self, n_epochs, X, y):
+        """The root task of scikit-learn's callback API (>= 1.9) with one
+        subtask per epoch, or None where the API does not exist."""
+        if not hasattr(self, "_init_callback_context"):
+            return None
+        ctx = self._init_callback_context(max_subtasks=n_epochs)
+        ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        return ctx
+
+    def _reconstruction(self, net, state):
+        """Fitted attributes of the model as it stands (for callbacks that
+        ask for a usable estimator mid-fit)."""
+        attrs = {k: v for k, v in state.items() if k.endswith("_")}
+        attrs["coefs_"], attrs["intercepts_"] = net.get_weights()
+        for name in ("n_features_in_", "feature_names_in_"):
+            if hasattr(self, name):
+                attrs[name] = getattr(self, name)
+        return attrs
+
     def _scheduled_rate(self, lr, state):
         if self.learning_rate == "invscaling":
             return lr / (state["t_"] + 1) ** self.power_t
@@ -566,8 +648,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
             return lr * _DECAY_FACTOR**frac
         return lr
 
-    def _search_learning_rate(self, _engine, net, rows, targets, spec, dropout,
-                              batch_size, seed):
+    def _search_learning_rate(
+        self, _engine, net, rows, targets, spec, dropout, batch_size, seed
+    ):
         """The lecture's recipe: start large and halve until the loss no longer
         diverges over a few steps on a small subset."""
         torch = _engine.torch
@@ -576,8 +659,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         m = min(n, _AUTO_LR_ROWS)
         idx = np.sort(rng.choice(n, m, replace=False)) if m < n else np.arange(n)
         idx_t = torch.from_numpy(idx).to(net.device)
-        sub_rows = _engine._Rows(rows.X[idx] if rows.sparse else rows.X[idx_t],
-                                 net.dtype, net.device)
+        sub_rows = _engine._Rows(
+            rows.X[idx] if rows.sparse else rows.X[idx_t], net.dtype, net.device
+        )
         A, B = targets.take(idx_t)
         sub_targets = _engine.Targets.__new__(_engine.Targets)
         sub_targets.A, sub_targets.B = A, B
@@ -615,7 +699,9 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         parts = [X, y] + ([sw] if sw is not None else [])
         try:
             out = train_test_split(
-                *parts, random_state=seed, test_size=self.validation_fraction,
+                *parts,
+                random_state=seed,
+                test_size=self.validation_fraction,
                 stratify=stratify,
             )
         except ValueError as exc:
@@ -642,8 +728,13 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _targets(self, _engine, net, y, sw, state):
         return _engine.Targets(
-            net.out_activation, y, sw, net.dtype, net.device,
-            n_classes=net.layer_sizes[-1], pos_weight=state.get("pos_weight_"),
+            net.out_activation,
+            y,
+            sw,
+            net.dtype,
+            net.device,
+            n_classes=net.layer_sizes[-1],
+            pos_weight=state.get("pos_weight_"),
         )
 
     # ------------------------------------------------------------------
@@ -668,9 +759,18 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         if self.verbose:
             print("Fitting with L-BFGS (scipy), full batch")
         res = minimize(
-            fun, x0, jac=True, method="L-BFGS-B",
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter, "gtol": self.tol},
-            callback=lambda intermediate_result: curve.append(float(intermediate_result.fun)),
+            fun,
+            x0,
+            jac=True,
+            method="L-BFGS-B",
+            options={
+                "maxfun": self.max_fun,
+                "maxiter": self.max_iter,
+                "gtol": self.tol,
+            },
+            callback=lambda intermediate_result: curve.append(
+                float(intermediate_result.fun)
+            ),
         )
         if not np.all(np.isfinite(res.x)):
             raise ValueError(
@@ -720,8 +820,12 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         dtype = self.coefs_[0].dtype
         tdtype = _engine.torch.float32 if dtype == np.float32 else _engine.torch.float64
         net = _engine.Network(
-            self._layer_units(), self.activation, self.out_activation_, tdtype,
-            device, grads=False,
+            self._layer_units(),
+            self.activation,
+            self.out_activation_,
+            tdtype,
+            device,
+            grads=False,
         )
         net.set_weights(self.coefs_, self.intercepts_)
         _PREDICT_CACHE[self] = (key, net)
@@ -734,7 +838,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self, "coefs_")
         # in the model's dtype, so that values too large for it are rejected
         X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=self.coefs_[0].dtype,
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=self.coefs_[0].dtype,
             reset=False,
         )
         net = self._predict_net()
@@ -780,7 +887,10 @@ class BaseMLP(BaseEstimator, metaclass=ABCMeta):
 
         check_is_fitted(self, "coefs_")
         X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=self.coefs_[0].dtype,
+            self,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=self.coefs_[0].dtype,
             reset=False,
         )
         if sp.issparse(X):

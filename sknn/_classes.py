@@ -236,8 +236,10 @@ class _ClassifierBase(ClassifierMixin, BaseMLP):
             return incremental_classes
         if first:
             return classes
-        if self.warm_start and not np.array_equal(classes, self.classes_) and (
-            not np.isin(classes, self.classes_).all()
+        if (
+            self.warm_start
+            and not np.array_equal(classes, self.classes_)
+            and (not np.isin(classes, self.classes_).all())
         ):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as "
@@ -350,16 +352,32 @@ class MLPClassifier(_ClassifierBase):
         class_weight=None,
     ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-            solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, device=device, precision=precision,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            device=device,
+            precision=precision,
         )
         self.class_weight = class_weight
 
@@ -389,7 +407,9 @@ class MLPClassifier(_ClassifierBase):
                     f"{self.n_outputs_}; set warm_start=False to refit."
                 )
             state = {
-                "classes_": np.arange(n), "n_outputs_": n, "_multilabel": True,
+                "classes_": np.arange(n),
+                "n_outputs_": n,
+                "_multilabel": True,
                 "_stratify": False,
             }
             return y_enc, state, "logistic"
@@ -634,16 +654,32 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         precision="auto",
     ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-            solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, device=device, precision=precision,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            device=device,
+            precision=precision,
         )
 
     def _prepare_targets(self, y, first, classes=None):
@@ -662,15 +698,19 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         from ._engine import torch
 
         y = y.to(out.dtype)
-        w = torch.ones(y.shape[0], 1, dtype=out.dtype, device=out.device) if w is None else (
-            w.to(out.dtype).reshape(-1, 1)
+        w = (
+            torch.ones(y.shape[0], 1, dtype=out.dtype, device=out.device)
+            if w is None
+            else (w.to(out.dtype).reshape(-1, 1))
         )
         mean = (w * y).sum(0) / w.sum()
         ss_res = (w * (y - out) ** 2).sum(0)
         ss_tot = (w * (y - mean) ** 2).sum(0)
-        r2 = torch.where(ss_tot > 0, 1 - ss_res / ss_tot.clamp_min(1e-300),
-                         torch.where(ss_res > 0, torch.zeros_like(ss_res),
-                                     torch.ones_like(ss_res)))
+        r2 = torch.where(
+            ss_tot > 0,
+            1 - ss_res / ss_tot.clamp_min(1e-300),
+            torch.where(ss_res > 0, torch.zeros_like(ss_res), torch.ones_like(ss_res)),
+        )
         return float(r2.mean().item())
 
     @available_if(_stochastic)
@@ -771,6 +811,7 @@ default=None
         "threshold": ["array-like", numbers.Real],
         "pos_weight": ["array-like", StrOptions({"balanced"}), None],
     }
+
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -804,16 +845,32 @@ default=None
         pos_weight=None,
     ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-            solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
-            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
-            dropout=dropout, device=device, precision=precision,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            device=device,
+            precision=precision,
         )
         self.threshold = threshold
         self.pos_weight = pos_weight
@@ -888,8 +945,9 @@ default=None
     def _validation_score(self, out, y, w, state):
         from ._engine import torch
 
-        t = torch.as_tensor(self._thresholds(out.shape[1]), dtype=out.dtype,
-                            device=out.device)
+        t = torch.as_tensor(
+            self._thresholds(out.shape[1]), dtype=out.dtype, device=out.device
+        )
         hit = ((torch.sigmoid(out) > t) == (y > 0.5)).all(dim=1).to(out.dtype)
         if w is None:
             return float(hit.mean().item())

@@ -162,7 +162,7 @@ def to_onnx(estimator, path=None, *, opset=None):
     opset : int, default=None
         The ONNX operator set the model declares, from 13 up to the newest
         the installed ``onnx`` knows. ``None`` means 17, which every
-        onnxruntime release from 1.14 on runs.
+        onnxruntime release from 1.13 on runs.
 
     Returns
     -------
