@@ -334,6 +334,9 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
 
         # Everything below builds new state in `state`, committed at the end.
         state = dict(target_state)
+        if device.type == "cuda" and device.index is None:
+            # name the GPU used ('cuda:0'), not whichever is current later
+            device = _engine.torch.device("cuda", _engine.torch.cuda.current_device())
         state["device_"] = str(device)
         state["out_activation_"] = out_activation
         n_outputs = target_state["n_outputs_"]
