@@ -32,6 +32,49 @@ def _validation_name(estimator):
     return "validation accuracy"
 
 
+_CORNERS = {  # legend location -> (x0, x1, y0, y1) in axes fraction
+    "upper right": (0.55, 1.0, 0.7, 1.0),
+    "lower right": (0.55, 1.0, 0.0, 0.3),
+    "upper left": (0.0, 0.45, 0.7, 1.0),
+    "lower left": (0.0, 0.45, 0.0, 0.3),
+    "center right": (0.55, 1.0, 0.35, 0.65),
+    "upper center": (0.27, 0.73, 0.7, 1.0),
+    "lower center": (0.27, 0.73, 0.0, 0.3),
+}
+
+
+def _free_corner(ax, lines):
+    """The legend location whose box covers the fewest points of ``lines``
+    (which may live on twin axes sharing ``ax``'s box)."""
+    to_axes = ax.transAxes.inverted()
+    points = []
+    for line in lines:
+        x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+        if len(x) == 2 and len(y) == 2 and line.get_transform() != line.axes.transData:
+            # axvline: data x, axes-fraction y; sample it along its height
+            y = np.linspace(0.0, 1.0, 21)
+            x = np.full_like(y, x[0])
+            xy = line.get_transform().transform(np.column_stack([x, y]))
+        else:
+            if len(x) > 1:  # densify, so steep segments count as well
+                t = np.linspace(0, len(x) - 1, 20 * len(x))
+                x, y = (
+                    np.interp(t, np.arange(len(x)), x),
+                    np.interp(t, np.arange(len(y)), y),
+                )
+            xy = line.axes.transData.transform(np.column_stack([x, y]))
+        points.append(to_axes.transform(xy))
+    points = np.concatenate(points) if points else np.empty((0, 2))
+    points = points[np.isfinite(points).all(axis=1)]
+
+    def covered(box):
+        x0, x1, y0, y1 = box
+        px, py = points[:, 0], points[:, 1]
+        return int(np.sum((px >= x0) & (px <= x1) & (py >= y0) & (py <= y1)))
+
+    return min(_CORNERS, key=lambda loc: covered(_CORNERS[loc]))
+
+
 class TrainingCurveDisplay:
     """Training curve of a fitted network: loss per epoch, validation score.
 
@@ -283,7 +326,11 @@ class TrainingCurveDisplay:
             self.best_epoch_line_ = ax.axvline(self.best_epoch, **kw)
             handles.append(self.best_epoch_line_)
 
-        ax.legend(handles=handles, loc="best")
+        # on the twin axes, when there is one: it is drawn last, on top; in
+        # the corner the curves of both axes leave most free
+        (self.ax_validation_ or ax).legend(
+            handles=handles, loc=_free_corner(ax, handles)
+        )
         if name is not None:
             ax.set_title(name)
         self.ax_ = ax
@@ -312,10 +359,13 @@ class HiddenUnitsDisplay:
     summaries : list of dict
         :meth:`~sknn.MLPClassifier.hidden_unit_summary` of each layer.
     activation : str, default=None
-        The hidden activation's name, which picks the default colour scale
-        (-1 to 1 for 'tanh', 0 to 1 for 'logistic').
+        The hidden activation's name, which picks the default colour scale:
+        -1 to 1 for 'tanh', 0 to 1 for 'logistic', and for the unbounded
+        activations each layer's minimum to its 99th percentile, so that a
+        few large activations do not wash out the rest.
     name : str, default=None
-        Name of the model, shown as the figure's title.
+        Name of the model, shown as the figure's title when the display
+        makes the figure.
 
     Attributes
     ----------
@@ -489,19 +539,22 @@ class HiddenUnitsDisplay:
             fig = axes[0].figure
 
         defaults = {"aspect": "auto", "interpolation": "nearest"}
-        if self.activation == "tanh":
-            defaults.update(vmin=-1.0, vmax=1.0, cmap="RdBu_r")
-        elif self.activation == "logistic":
-            defaults.update(vmin=0.0, vmax=1.0, cmap="viridis")
-        else:
-            defaults.update(cmap="viridis")
+        bounded = {"tanh": (-1.0, 1.0), "logistic": (0.0, 1.0)}.get(self.activation)
+        if bounded is not None:
+            defaults.update(vmin=bounded[0], vmax=bounded[1])
+        defaults["cmap"] = "RdBu_r" if self.activation == "tanh" else "viridis"
         if cmap is not None:
             defaults["cmap"] = cmap
         defaults.update(imshow_kw or {})
 
         self.images_, self.colorbars_ = [], [] if colorbar else None
         for i, (a, s, axis) in enumerate(zip(self.activations, self.summaries, axes)):
-            image = axis.imshow(a, **defaults)
+            kw = dict(defaults)
+            if bounded is None and a.size and np.isfinite(a).all():
+                kw.setdefault("vmin", float(a.min()))
+                top = float(np.percentile(a, 99))
+                kw.setdefault("vmax", top if top > kw["vmin"] else float(a.max()))
+            image = axis.imshow(a, **kw)
             self.images_.append(image)
             corr = s.get("mean_abs_correlation", np.nan)
             axis.set_title(
@@ -515,7 +568,7 @@ class HiddenUnitsDisplay:
                 axis.set_ylabel("sample")
             if colorbar:
                 self.colorbars_.append(fig.colorbar(image, ax=axis))
-        if self.name is not None:
+        if self.name is not None and ax is None:
             fig.suptitle(self.name)
         self.axes_ = axes
         self.figure_ = fig

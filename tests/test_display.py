@@ -83,12 +83,32 @@ def test_training_curve_holds_the_fitted_history(early_clf):
     assert d.ax_.get_title() == "MLPClassifier"
     assert d.ax_.get_xlabel() == "epoch"
     assert d.ax_validation_.get_ylabel() == "validation accuracy"
-    legend = [t.get_text() for t in d.ax_.get_legend().get_texts()]
+    legend = [t.get_text() for t in d.ax_validation_.get_legend().get_texts()]
     assert legend == [
         "training loss",
         "validation accuracy",
         f"best epoch ({d.best_epoch})",
     ]
+
+
+def test_training_curve_legend_leaves_the_curves_visible():
+    epochs = np.arange(1, 41)
+    loss = 2.0 * np.exp(-epochs / 6.0) + 0.1
+    scores = 0.95 - 0.5 * np.exp(-epochs / 5.0)
+    d = TrainingCurveDisplay(
+        loss_curve=loss, validation_scores=scores, best_epoch=25
+    ).plot()
+    d.figure_.canvas.draw()
+    box = d.ax_validation_.get_legend().get_window_extent()
+    for line in (d.loss_line_, d.validation_line_):
+        xy = line.get_transform().transform(np.column_stack(line.get_data()))
+        inside = (
+            (xy[:, 0] >= box.x0)
+            & (xy[:, 0] <= box.x1)
+            & (xy[:, 1] >= box.y0)
+            & (xy[:, 1] <= box.y1)
+        )
+        assert not inside.any()
 
 
 def test_training_curve_without_early_stopping(plain_clf):
@@ -245,6 +265,10 @@ def test_hidden_units_uses_all_rows_of_small_x_and_given_axes(plain_clf, digits)
     assert d.activations[0].shape == (30, 16)
     assert list(d.axes_) == list(axes) and d.figure_ is fig
     assert d.images_[0].get_cmap().name == "gray"
+    # unbounded activations: from the minimum to the 99th percentile
+    a = d.activations[0]
+    assert d.images_[0].get_clim() == (a.min(), np.percentile(a, 99))
+    assert fig._suptitle is None  # the caller's figure keeps its title
     with pytest.raises(ValueError, match="one axes per hidden layer"):
         HiddenUnitsDisplay.from_estimator(plain_clf, X, ax=axes[0])
 

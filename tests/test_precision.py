@@ -134,7 +134,7 @@ def test_bfloat16_regressor(digits):
 
 
 # ---------------------------------------------------------------------------
-# float16: works on the CPU too (torch >= 2.3 autocasts to float16 there),
+# float16: works on the CPU too (CPU autocast supports float16 in torch 2.13),
 # with dynamic loss scaling
 # ---------------------------------------------------------------------------
 def test_float16_on_the_cpu_trains(digits):
