@@ -174,6 +174,22 @@ def test_incremental_regressor_trains_block_by_block(client):
     assert_allclose(computed, inc.estimator_.predict(X), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("Estimator", [MLPRegressor, MultiLabelMLP])
+def test_incremental_takes_1d_y_only(client, Estimator):
+    # The limit stated in docs/user_guide/scaling_out.rst ("Known limits"):
+    # dask-ml addresses the blocks of y as if y were 1-D, so with a 2-D y
+    # partial_fit receives a block key instead of the targets, and sknn's
+    # input validation stops it. If this test fails, dask-ml has lifted the
+    # limit: update that page.
+    X, _ = _classification(n_samples=200)
+    Y = (X[:, :2] > 0).astype(int)
+    dX = da.from_array(X, chunks=(100, X.shape[1]))
+    dY = da.from_array(Y, chunks=(100, 2))
+    inc = dask_ml_wrappers.Incremental(Estimator((4,), device="cpu"))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        inc.fit(dX, dY)
+
+
 # ---------------------------------------------------------------------------
 # A fitted estimator moves to another process and predicts the same there
 # ---------------------------------------------------------------------------
