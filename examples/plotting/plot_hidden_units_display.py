@@ -42,11 +42,16 @@ with warnings.catch_warnings():
         StandardScaler(), MLPClassifier((48,), max_iter=30, random_state=0)
     ).fit(X_train, y_train)
     bad = MLPClassifier(
-        (48,), activation="logistic", learning_rate_init=0.5, max_iter=30,
+        (48,),
+        activation="logistic",
+        learning_rate_init=0.5,
+        max_iter=30,
         random_state=0,
     ).fit(X_train, y_train)
-print(f"test accuracy: good {good.score(X_test, y_test):.3f}, "
-      f"bad {bad.score(X_test, y_test):.3f}")
+print(
+    f"test accuracy: good {good.score(X_test, y_test):.3f}, "
+    f"bad {bad.score(X_test, y_test):.3f}"
+)
 
 # %%
 # One display per network, side by side. For the pipeline the display passes

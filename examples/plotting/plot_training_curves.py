@@ -45,16 +45,22 @@ print(f"{clf.n_iter_} epochs, test accuracy {clf.score(X_test, y_test):.3f}")
 # -------------------------------------------
 # Both displays draw on axes we give them (``ax=``), so they can share a
 # figure.
-fig, (ax_curve, ax_boundary) = plt.subplots(1, 2, figsize=(11, 4.2),
-                                            layout="constrained")
+fig, (ax_curve, ax_boundary) = plt.subplots(
+    1, 2, figsize=(11, 4.2), layout="constrained"
+)
 curve = TrainingCurveDisplay.from_estimator(clf, ax=ax_curve)
 
 boundary = DecisionBoundaryDisplay.from_estimator(
-    clf, X, response_method="predict_proba", cmap="RdBu", alpha=0.7,
+    clf,
+    X,
+    response_method="predict_proba",
+    cmap="RdBu",
+    alpha=0.7,
     ax=ax_boundary,
 )
-ax_boundary.scatter(X_test[:, 0], X_test[:, 1], c=y_test, cmap="RdBu",
-                    edgecolor="k", s=25)
+ax_boundary.scatter(
+    X_test[:, 0], X_test[:, 1], c=y_test, cmap="RdBu", edgecolor="k", s=25
+)
 ax_boundary.set_title("P(class 1), test points on top")
 plt.show()
 

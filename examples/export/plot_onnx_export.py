@@ -1,0 +1,88 @@
+"""
+===============================================================
+Exporting a network to ONNX and running it with onnxruntime
+===============================================================
+
+:func:`~sknn.to_onnx` writes a fitted sknn estimator as an
+`ONNX <https://onnx.ai>`_ model: a file any ONNX runtime can execute, with
+no Python, scikit-learn or torch needed at serving time. Here we export a
+classifier and a regressor, run them with onnxruntime, and check that they
+predict what sknn predicts.
+"""
+
+# %%
+# A classifier with string labels
+# -------------------------------
+# Wine cultivars named by strings; float32 inputs make a float32 model.
+import os
+import tempfile
+import warnings
+
+import numpy as np
+import onnxruntime as ort
+from sklearn.datasets import load_diabetes, load_wine
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+from sknn import MLPClassifier, MLPRegressor, to_onnx
+
+# the fits below stop at max_iter on purpose: they are short
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+X, y = load_wine(return_X_y=True)
+names = np.array(["barolo", "grignolino", "barbera"])[y]
+scaler = StandardScaler().fit(X)
+X = scaler.transform(X).astype(np.float32)
+
+clf = MLPClassifier((32, 16), activation="gelu", max_iter=200, random_state=0)
+clf.fit(X, names)
+
+path = os.path.join(tempfile.mkdtemp(), "wine_mlp.onnx")
+to_onnx(clf, path)
+print(f"wrote {path} ({os.path.getsize(path)} bytes)")
+
+# %%
+# Run it with onnxruntime
+# -----------------------
+# The model has one input, ``X``, with a dynamic batch size, and two outputs:
+# the predicted labels (a string tensor here) and the probabilities.
+session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+for node in session.get_inputs() + session.get_outputs():
+    print(f"{node.name:14s} {node.type:16s} {node.shape}")
+
+label, proba = session.run(None, {"X": X[:5]})
+print(label)
+print("columns:", clf.classes_)  # the order of predict_proba's columns
+print(np.round(proba, 3))
+
+# %%
+# Same predictions as sknn
+# ------------------------
+label, proba = session.run(None, {"X": X})
+print("labels identical:", bool(np.all(label == clf.predict(X))))
+print("largest probability difference:", np.abs(proba - clf.predict_proba(X)).max())
+
+# %%
+# A regressor
+# -----------
+# A float64 regressor gives a model with a ``double`` input; its single output
+# ``predictions`` has the shape ``predict`` returns (1-D for a 1-D target).
+# ``to_onnx`` without a path just returns the model, which onnxruntime also
+# takes as bytes.
+X, y = load_diabetes(return_X_y=True)
+X = StandardScaler().fit_transform(X)
+reg = MLPRegressor((64,), learning_rate_init=0.01, max_iter=300, random_state=0)
+reg.fit(X, y)
+
+model = to_onnx(reg)
+session = ort.InferenceSession(
+    model.SerializeToString(), providers=["CPUExecutionProvider"]
+)
+(pred,) = session.run(None, {"X": X})
+print("input type:", session.get_inputs()[0].type, "output shape:", pred.shape)
+print("largest difference:", np.abs(pred - reg.predict(X)).max())
+
+# %%
+# The preprocessing is not part of the model: here the scaler runs before
+# the ONNX model, as it ran before the network during training (see the
+# user guide's page on ONNX for joining the two).
