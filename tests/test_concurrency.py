@@ -132,3 +132,17 @@ def test_concurrent_predict_after_refit_sees_new_weights():
         X, np.array(["a", "b", "c", "d"])[np.arange(120) % 4]
     )
     _run_concurrently([est], _sequential_expectations([est]))
+
+
+@pytest.mark.cuda
+def test_concurrent_predict_on_cuda():
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    rng = np.random.RandomState(0)
+    X = rng.randn(120, 8)
+    est = MLPClassifier(
+        hidden_layer_sizes=(16, 8), max_iter=5, device="cuda", random_state=0
+    ).fit(X, np.arange(120) % 4)
+    assert est.device_.startswith("cuda")
+    _run_concurrently([est], _sequential_expectations([est]))

@@ -417,3 +417,28 @@ def test_divergence_in_partial_fit_raises_and_keeps_last_good_model(cls):
     _assert_same_state(est, before)
     for w in est.__dict__.get("coefs_", []) + est.__dict__.get("intercepts_", []):
         assert np.isfinite(w).all()
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_fault_in_cuda_refit_leaves_model_as_before(cls):
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    X, y = _data(cls)
+    est = _make(cls, device="cuda").fit(X, y)
+    before = copy.deepcopy(est.__dict__)
+    outputs = _outputs(est, X)
+    with pytest.MonkeyPatch.context() as mp:
+        _fail_on(mp, _engine.Trainer, "epoch", 3, RuntimeError("simulated fault"))
+        with pytest.raises(RuntimeError, match="simulated fault"):
+            est.fit(*_data(cls, seed=1))
+    _assert_same_state(est, before)
+    for a, b in zip(_outputs(est, X), outputs):
+        np.testing.assert_array_equal(a, b)
+    with pytest.MonkeyPatch.context() as mp:
+        _fail_on(mp, _engine.Trainer, "epoch", 3, KeyboardInterrupt())
+        with pytest.warns(UserWarning, match="interrupted by the user"):
+            _no_keyboard_interrupt(lambda: est.set_params(max_iter=10).fit(X, y))
+    assert est.n_iter_ == 2
+    _check_usable(est, X)

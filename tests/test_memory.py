@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 N_ROWS, N_FEATURES, HIDDEN = 300_000, 20, 256
 ACTIVATIONS_BYTES = N_ROWS * HIDDEN * 4  # float32 activations of every row
 

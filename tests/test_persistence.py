@@ -309,3 +309,20 @@ def test_library_never_calls_torch_load_unsafely():
         if (lines := _unsafe_torch_loads(f.read_text(), str(f)))
     }
     assert not bad, f"torch.load without weights_only=True at {bad}"
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_cuda_fitted_model_round_trips(cls):
+    """A model trained on a GPU pickles as numpy and predicts the same."""
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    X, y = _data(cls)
+    est = cls(hidden_layer_sizes=(5,), max_iter=5, device="cuda", random_state=0)
+    est.fit(X, y)
+    assert est.device_.startswith("cuda")
+    data = pickle.dumps(est)
+    loaded = pickle.loads(data)
+    _assert_same_outputs(loaded, est, X)
+    assert all(isinstance(c, np.ndarray) for c in loaded.coefs_)
