@@ -47,10 +47,10 @@ print("output activation:", linear.out_activation_)
 print("weights:", linear.coefs_[0].ravel(), "bias:", linear.intercepts_[0])
 
 # %%
-# It is the same model as scikit-learn's :class:`~sklearn.linear_model.
-# LogisticRegression`: sknn's penalty ``alpha / 2 * ||w||^2`` on the mean loss
-# matches ``C = 1 / alpha``. Both solvers stop at a tolerance, so the weights
-# agree to a few digits.
+# It is the same model as scikit-learn's
+# :class:`~sklearn.linear_model.LogisticRegression`: sknn's penalty
+# ``alpha / 2 * ||w||^2`` on the mean loss matches ``C = 1 / alpha``. Both
+# solvers stop at a tolerance, so the weights agree to two or three digits.
 logreg = LogisticRegression(C=1 / linear.alpha).fit(X_train, y_train)
 print("LogisticRegression weights:", logreg.coef_.ravel(), "bias:", logreg.intercept_)
 

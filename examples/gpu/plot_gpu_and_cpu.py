@@ -69,9 +69,10 @@ ax.set(xlabel="seconds for 5 epochs",
 fig.tight_layout()
 
 # %%
-# On a network this small the GPU's advantage is modest: each minibatch is a
-# few small matrix products, and launching them costs about as much as
-# computing them. It grows with the width of the layers and the batch size.
+# What the GPU gains depends on the card and on the network. Small layers
+# leave it mostly idle: each minibatch is a few small matrix products, whose
+# launch costs about as much as their arithmetic. The gap widens with the width
+# of the layers and the size of the batches.
 
 # %%
 # The fitted model is plain numpy
