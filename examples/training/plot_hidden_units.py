@@ -106,6 +106,6 @@ for col, (name, (_, prepare)) in enumerate(cases.items()):
 # information, and the network predicts the majority class (its mean
 # correlation is low only because so few units are alive to correlate). ReLU on
 # raw inputs is less extreme, but about half the units never switch on and the
-# rest move together. Scaling the inputs (and an initialisation that keeps the variance of
-# each layer similar, which sknn does for you) is what keeps units out of
-# saturation.
+# rest move together. Scaling the inputs (and an initialisation that keeps the
+# variance of each layer similar, which sknn does for you) is what keeps units
+# out of saturation.
