@@ -52,14 +52,16 @@ def _mib(kib):
     return None if kib is None else kib / 1024.0
 
 
-def _sknn_fingerprint():
-    """Short hash of the sknn sources this process imports: the engine may
-    change between the runs of one benchmark, and the report says so."""
-    spec = importlib.util.find_spec("sknn")
-    if spec is None or not spec.submodule_search_locations:
-        return None
+def sknn_fingerprint(folder=None):
+    """Short hash of the sknn sources in ``folder`` (default: those this
+    process imports), so that a report can tell which code it measured."""
+    if folder is None:
+        spec = importlib.util.find_spec("sknn")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        folder = spec.submodule_search_locations[0]
     h = hashlib.sha1()
-    for path in sorted(Path(spec.submodule_search_locations[0]).glob("*.py")):
+    for path in sorted(Path(folder).glob("*.py")):
         h.update(path.name.encode() + path.read_bytes())
     return h.hexdigest()[:10]
 
@@ -131,7 +133,7 @@ def measure(impl_name, config_name, epochs, device="cpu", predict_reps=3):
         "peak_rss_mib": _mib(peak),
         "peak_rss_exact": peak_exact,
         "gpu_peak_mib": gpu_peak,
-        "sknn_sources": _sknn_fingerprint() if impl.name.startswith("sknn") else None,
+        "sknn_sources": sknn_fingerprint() if impl.name.startswith("sknn") else None,
     }
 
 

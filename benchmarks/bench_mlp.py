@@ -22,8 +22,10 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -44,6 +46,7 @@ from _report import (  # noqa: E402
     targets_table,
 )
 from _startup import snippets  # noqa: E402
+from _worker import sknn_fingerprint  # noqa: E402
 
 ONE_THREAD = {
     "OMP_NUM_THREADS": "1",
@@ -57,9 +60,30 @@ QUICK_EPOCHS = {"clf-b256": 1, "digits-b32": 3}
 DEFAULT_IMPLS = ("sknn", "sklearn", "torch", "skorch")
 
 
+_SNAPSHOT = None  # folder holding the copy of sknn the workers import
+
+
+def _snapshot_sknn():
+    """Copy this checkout's ``sknn/`` to a temporary folder that the workers
+    import, so that every run of the benchmark measures the sources as they
+    were when it started, even while someone edits them.  Outside a checkout
+    the installed sknn is used."""
+    global _SNAPSHOT
+    src = HERE.parent / "sknn"
+    if not (src / "__init__.py").exists():
+        return None
+    _SNAPSHOT = tempfile.mkdtemp(prefix="sknn-bench-")
+    shutil.copytree(src, Path(_SNAPSHOT) / "sknn",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return _SNAPSHOT
+
+
 def _env():
     env = dict(os.environ, **ONE_THREAD)
     env.pop("CUDA_LAUNCH_BLOCKING", None)
+    if _SNAPSHOT is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (_SNAPSHOT, os.environ.get("PYTHONPATH")) if p)
     return env
 
 
@@ -183,12 +207,15 @@ def main(argv=None):
     reps = args.reps or (2 if args.quick else 3)
     impls, configs, do_startup = _select(args)
     meta = _meta(args)
+    snap = _snapshot_sknn()
+    meta["sknn_fingerprint"] = sknn_fingerprint(Path(snap) / "sknn" if snap else None)
     print(f"# sknn MLP benchmark, {meta['date']}", flush=True)
     print(f"{meta['cpu']}, {meta['cpu_count']} cores, "
           + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v), flush=True)
     print(f"impls {impls}; configs {configs}; {reps} repetitions; "
-          f"engine at {meta['git_commit']}"
-          + (" + local changes" if meta["engine_modified"] else ""), flush=True)
+          f"sknn at {meta['git_commit']}"
+          + (" + local changes" if meta["engine_modified"] else "")
+          + f" (sources {meta['sknn_fingerprint']})", flush=True)
 
     records, startup = [], []
     progs = snippets(args.device)
@@ -261,6 +288,8 @@ def main(argv=None):
         "startup_summary": st_rows, "targets": targets, "report_markdown": report,
     }, indent=1))
     print(f"\nresults: {out}", flush=True)
+    if _SNAPSHOT is not None:
+        shutil.rmtree(_SNAPSHOT, ignore_errors=True)
     return 0 if not failed else 1
 
 
