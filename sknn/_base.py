@@ -257,6 +257,12 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                 "learning_rate_init='auto' needs a stochastic solver; "
                 "solver='lbfgs' has no learning rate."
             )
+        if self.solver == "lbfgs" and self.precision in ("bfloat16", "float16"):
+            raise ValueError(
+                f"precision={self.precision!r} (mixed precision) needs a "
+                "stochastic solver; solver='lbfgs' trains in 'float32' or "
+                "'float64'."
+            )
         return hidden, dropout
 
     # ------------------------------------------------------------------
@@ -350,12 +356,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         if first:
             coefs, intercepts = self._init_weights(layer_sizes, seed)
         else:
-            if (
-                [c.shape[0] for c in self.coefs_] + [n_outputs]
-                != layer_sizes[:1] + [c.shape[1] for c in self.coefs_]
-                or len(self.coefs_) != len(layer_sizes) - 1
-                or any(c.shape[1] != s for c, s in zip(self.coefs_, layer_sizes[1:]))
-            ):
+            if self._layer_units() != layer_sizes:
                 raise ValueError(
                     "hidden_layer_sizes changed since the last fit "
                     f"(the fitted network has layers {self._layer_units()}, "
@@ -439,7 +440,8 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         h["n_iter_"] = self.n_iter_ if keep else 0
         h["t_"] = self.t_ if keep else 0
         h["loss_curve_"] = list(self.loss_curve_) if keep else []
-        early = self.early_stopping and not incremental
+        # as in scikit-learn, early stopping acts only on the stochastic solvers
+        early = self.early_stopping and not incremental and self.solver != "lbfgs"
         if early:
             was_early = keep and getattr(self, "validation_scores_", None) is not None
             h["validation_scores_"] = list(self.validation_scores_) if was_early else []
@@ -533,6 +535,8 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                     "reached so far" + (" (best validation epoch)." if early else "."),
                     UserWarning,
                 )
+                # an interrupt in the first epoch leaves no epoch loss to report
+                state.setdefault("loss_", getattr(self, "loss_", np.nan))
                 break
             state["n_iter_"] += 1
             state["t_"] += X.shape[0]
