@@ -669,10 +669,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         sub_rows = _engine._Rows(
             rows.X[idx] if rows.sparse else rows.X[idx_t], net.dtype, net.device
         )
-        A, B = targets.take(idx_t)
-        sub_targets = _engine.Targets.__new__(_engine.Targets)
-        sub_targets.A, sub_targets.B = A, B
-        sub_targets.w, sub_targets.weighted = targets.w[idx_t], targets.weighted
+        sub_targets = targets.subset(idx_t)
         start = net.params.clone()
         lr = _AUTO_LR_START
         chosen = None

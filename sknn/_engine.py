@@ -530,6 +530,13 @@ class Targets:
     def take(self, idx):
         return (None if self.A is None else self.A[idx]), self.B[idx]
 
+    def subset(self, idx):
+        """The targets of the samples ``idx`` (a device tensor of indices)."""
+        sub = object.__new__(Targets)
+        sub.A, sub.B = self.take(idx)
+        sub.w, sub.weighted = self.w[idx], self.weighted
+        return sub
+
     def scale(self, idx, n):
         """1 / (sum of the batch's sample weights); 0 for an all-zero batch."""
         if not self.weighted:
