@@ -62,8 +62,9 @@ class _GraphBuilder:
 
 def _activation(g, kind, x, dtype):
     """Nodes computing the hidden activation ``kind`` of ``x``, as sknn's engine
-    does.  onnxruntime has no float64 kernel for LeakyRelu, Elu or Erf, so
-    float64 graphs spell those out with ops that have one."""
+    does.  onnxruntime has no float64 kernel for LeakyRelu, Elu or Erf, nor for
+    QuickGelu (which its optimizer makes of x * sigmoid(x)), so float64 graphs
+    spell those out with ops that have one."""
     double = dtype == np.float64
     if kind == "identity":
         return x
@@ -74,7 +75,17 @@ def _activation(g, kind, x, dtype):
     if kind == "logistic":
         return g.node("Sigmoid", [x])
     if kind == "silu":  # x * sigmoid(x)
-        return g.node("Mul", [x, g.node("Sigmoid", [x])], "silu")
+        if not double:
+            return g.node("Mul", [x, g.node("Sigmoid", [x])], "silu")
+        # onnxruntime's graph optimizer rewrites Mul(x, Sigmoid(x)) into its
+        # QuickGelu contrib op, which has no float64 CPU kernel (releases up
+        # to 1.30 do so for double too, and the session then fails to load),
+        # so float64 graphs use the equal x / (1 + exp(-x)).  For very negative
+        # x, exp(-x) overflows to inf and the quotient is -0, as x*sigmoid(x).
+        denom = g.node(
+            "Add", [g.node("Exp", [g.node("Neg", [x])]), g.const(np.array(1.0, dtype))]
+        )
+        return g.node("Div", [x, denom], "silu")
     if kind == "leaky_relu":  # slope 0.01, as the engine
         if not double:
             return g.node("LeakyRelu", [x], alpha=0.01)
