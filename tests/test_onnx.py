@@ -117,6 +117,21 @@ def test_onnxruntime_matches_sknn(kind, activation, dtype):
         _check_outputs(est, sess, rows.astype(dtype))
 
 
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_float64_graph_has_no_x_times_sigmoid_x(activation):
+    # onnxruntime up to 1.30 fuses Mul(x, Sigmoid(x)) into its QuickGelu op,
+    # whose CPU kernel is float32 only, so a float64 model with that pattern
+    # fails to load there (even where the installed onnxruntime runs it).
+    X, y = _data("multiclass-int")
+    est = _estimator("multiclass-int", activation).fit(X, y)
+    nodes = to_onnx(est).graph.node
+    sigmoid_of = {n.output[0]: n.input[0] for n in nodes if n.op_type == "Sigmoid"}
+    for n in nodes:
+        if n.op_type == "Mul":
+            for i, name in enumerate(n.input):
+                assert sigmoid_of.get(name) != n.input[1 - i], (activation, n)
+
+
 def test_string_labels_are_a_string_tensor():
     X, y = _data("binary-str")
     est = _estimator("binary-str", "relu").fit(X, y)
