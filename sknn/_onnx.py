@@ -18,7 +18,7 @@ _INSTALL_HINT = 'pip install "sknn-torch[onnx]"'
 # (Softmax over one axis, Squeeze-free reshapes), from opset 13 on.
 _MIN_OPSET = 13
 # The default: old enough for every onnxruntime release sknn supports
-# (>= 1.17) and for most other runtimes, new enough for all the ops above.
+# (>= 1.18) and for most other runtimes, new enough for all the ops above.
 _DEFAULT_OPSET = 17
 
 
@@ -78,10 +78,11 @@ def _activation(g, kind, x, dtype):
         if not double:
             return g.node("Mul", [x, g.node("Sigmoid", [x])], "silu")
         # onnxruntime's graph optimizer rewrites Mul(x, Sigmoid(x)) into its
-        # QuickGelu contrib op, which has no float64 CPU kernel (releases up
-        # to 1.30 do so for double too, and the session then fails to load),
-        # so float64 graphs use the equal x / (1 + exp(-x)).  For very negative
-        # x, exp(-x) overflows to inf and the quotient is -0, as x*sigmoid(x).
+        # QuickGelu contrib op, whose CPU kernel is float32 only; releases
+        # before 1.31 do so for float64 too and then fail to load the model.
+        # float64 graphs therefore use the equal x / (1 + exp(-x)).  For very
+        # negative x, exp(-x) overflows to inf and the quotient is -0, as
+        # x * sigmoid(x) gives.
         denom = g.node(
             "Add", [g.node("Exp", [g.node("Neg", [x])]), g.const(np.array(1.0, dtype))]
         )
