@@ -408,7 +408,6 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             if self.learning_rate_init == "auto"
             else self.learning_rate_init
         )
-        spec["_use_autograd"] = getattr(self, "_use_autograd", False)
         return spec
 
     def _init_weights(self, layer_sizes, seed):
@@ -512,7 +511,6 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         epochs = 1 if incremental else self.max_iter
         stopped = False
         interrupted = False
-        t0 = time.perf_counter()
         callbacks = self._callback_root(epochs, X, y)
         for _epoch in range(epochs):
             trainer.optimizer.lr = self._scheduled_rate(lr, state)
@@ -616,7 +614,6 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             callbacks.call_on_fit_task_end(estimator=self, X=X, y=y)
         state["_learning_rate"] = lr
         state["_optimizer_state"] = trainer.optimizer.state_dict()
-        state["_fit_seconds"] = time.perf_counter() - t0
         if early:
             # the best epoch's weights (the initial ones if no epoch scored)
             net.params.copy_(best_params)

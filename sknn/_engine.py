@@ -18,7 +18,6 @@ The estimator side (``_base.py``) hands numpy arrays in and gets numpy back.
 """
 
 import math
-import time
 import warnings
 from contextlib import nullcontext
 
@@ -773,7 +772,7 @@ class Trainer:
         self.scaler = LossScaler() if self.autocast is torch.float16 else None
 
     def _grad_fn(self):
-        if self.autocast is not None or self.spec.get("_use_autograd", False):
+        if self.autocast is not None:
             return lambda *a: self.net.autograd_loss_and_grad(
                 *a,
                 autocast=self.autocast,
@@ -788,7 +787,7 @@ class Trainer:
         net = self.net
         self.optimizer.step(net.params, net.grads, self.decoupled, net.n_coef)
 
-    def epoch(self, rows, targets, batch_size, shuffle, dropout, interrupt_check=None):
+    def epoch(self, rows, targets, batch_size, shuffle, dropout):
         """One pass over the data; returns the mean loss (a host float)."""
         net = self.net
         n = rows.n
@@ -889,11 +888,3 @@ def predict_raw(net, rows, chunk_size):
             out[start : start + xb.shape[0]] = net.forward(xb)
             start += xb.shape[0]
     return out
-
-
-class Timer:
-    def __init__(self):
-        self.start = time.perf_counter()
-
-    def __call__(self):
-        return time.perf_counter() - self.start
