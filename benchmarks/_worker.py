@@ -83,7 +83,7 @@ def measure(impl_name, config_name, epochs, device="cpu", predict_reps=3):
         # Only in this benchmark process; the library never does this.
         torch.set_num_threads(1)
         torch.set_num_interop_threads(1)
-        cuda = impl.device != "cpu"
+        cuda = torch.device(impl.device).type == "cuda"
     else:
         cuda = False
     X, y = load(config)

@@ -42,6 +42,7 @@ sys.path.insert(0, str(HERE))
 import torch  # noqa: E402
 from _data import CONFIGS, WARMUP_ROWS, load  # noqa: E402
 from _impls import available  # noqa: E402
+from _worker import sknn_fingerprint  # noqa: E402
 
 
 def _per_op_floor():
@@ -74,14 +75,17 @@ def _caller():
 
 
 def op_census(impl, X, y, config):
-    """(operator, source line) -> (dispatches per batch, microseconds per
-    batch inside the operator).
+    """Every aten operator one batch dispatches, and the work in it.
 
-    Counts are exact: a fit of two epochs minus a fit of one, per batch.
-    Times are the median of the single calls times the calls per batch
-    (a median shrugs off the calls another process preempted), measured
-    around the operator below torch's Python dispatch key: the kernel and the
-    dispatch beneath it, not the Python binding or the autograd layer above."""
+    Returns ``({(operator, source line): (calls per batch, us per batch of
+    work)}, floor_us)``.  Counts are exact: a fit of two epochs minus a fit of
+    one, per batch.  The work of an operator is the median time of its single
+    calls (a median shrugs off the calls another process preempted) less
+    ``floor_us``, the median time of a tiny ``a.add_(b)`` measured the same
+    way: what remains is the work above a do-nothing operator.  The times are
+    taken below torch's Python dispatch key (the kernel and the dispatch
+    beneath it; the Python binding and the autograd layer above are not in
+    them)."""
     from torch.utils._python_dispatch import TorchDispatchMode
 
     class Census(TorchDispatchMode):
@@ -97,6 +101,11 @@ def op_census(impl, X, y, config):
             self.counts[key] += 1
             return out
 
+    a, b = torch.zeros(8), torch.ones(8)
+    with Census() as c:
+        for _ in range(2000):
+            a.add_(b)
+    floor = statistics.median(next(iter(c.seconds.values())))
     runs = []
     for epochs in (1, 2):
         with Census() as c:
@@ -107,11 +116,12 @@ def op_census(impl, X, y, config):
     for key, k in runs[1].counts.items():
         calls = (k - runs[0].counts.get(key, 0)) / n
         if calls:
-            out[key] = (calls, calls * statistics.median(runs[1].seconds[key]) * 1e6)
-    return out
+            work = max(statistics.median(runs[1].seconds[key]) - floor, 0.0)
+            out[key] = (calls, calls * work * 1e6)
+    return out, floor * 1e6
 
 
-def profile(name, impl, X, y, config, epochs, out):
+def profile(name, impl, X, y, config, epochs, out, op_floor):
     n_batches = epochs * math.ceil(X.shape[0] / config.batch_size)
     m = min(WARMUP_ROWS, X.shape[0])
     impl.fit(X[:m], y[:m], config, 1)
@@ -127,13 +137,14 @@ def profile(name, impl, X, y, config, epochs, out):
         f"{config.batch_size}, no profiler, best of 3)\n")
 
     if impl.uses_torch:
-        census = op_census(impl, X, y, config)
+        census, floor = op_census(impl, X, y, config)
         calls = sum(c for c, _ in census.values())
-        us = sum(t for _, t in census.values())
-        out(f"### operators dispatched per batch ({name}): {calls:.1f} calls, "
-            f"{us:.0f} us inside them; the rest of "
-            f"{min(cpu) / n_batches * 1e6:.0f} us CPU is Python, bindings, "
-            "autograd and dispatch\n")
+        work = sum(t for _, t in census.values())
+        out(f"### operators dispatched per batch ({name}): {calls:.1f} calls; "
+            f"{work:.0f} us of work above a do-nothing operator in them; at "
+            f"{op_floor:.2f} us per call, dispatching them alone costs about "
+            f"{calls * op_floor:.0f} us of the {min(cpu) / n_batches * 1e6:.0f} us "
+            f"CPU per batch (timer floor under the census {floor:.2f} us)\n")
         out(f"{'calls/batch':>11} {'us/batch':>9}  {'operator':<28} issued at")
         for (op, where), (k, t) in sorted(census.items(), key=lambda kv: -kv[1][1]):
             if k >= 0.05:
@@ -207,12 +218,12 @@ def main(argv=None):
         lines.append(text)
 
     out(f"# profile: {config.name} ({config.description}), {args.epochs} epochs, "
-        f"torch {torch.__version__}, 1 thread")
-    out(f"fixed cost of one tiny torch op (a.add_(b), 8 floats): "
-        f"{_per_op_floor():.2f} us")
+        f"torch {torch.__version__}, 1 thread, sknn sources {sknn_fingerprint()}")
+    op_floor = _per_op_floor()
+    out(f"fixed cost of one tiny torch op (a.add_(b), 8 floats): {op_floor:.2f} us")
     impls = available()
     for name in args.impls.split(","):
-        profile(name, impls[name](), X, y, config, args.epochs, out)
+        profile(name, impls[name](), X, y, config, args.epochs, out, op_floor)
     path = HERE / "results" / f"profile-{config.name}.txt"
     path.parent.mkdir(exist_ok=True)
     path.write_text("\n".join(lines) + "\n")
