@@ -192,7 +192,10 @@ class _Rows:
             self.X = X.tocsr()
             self.n = X.shape[0]
         else:
-            self.X = _as_tensor(X).to(device=device, dtype=dtype)
+            # row-major, whatever the input's order (a DataFrame's values are
+            # often column-major): batches are then contiguous row slices and
+            # every layout trains to the same bits
+            self.X = _as_tensor(X).to(device=device, dtype=dtype).contiguous()
             self.n = self.X.shape[0]
 
     def take(self, idx, out=None):
@@ -222,6 +225,12 @@ class _Rows:
 class Network:
     """A dense network whose parameters are views into one flat tensor.
 
+    Each weight matrix is stored (out, in), as ``torch.nn.Linear`` does: the
+    products with a narrow output layer run several times faster that way
+    round than (in, out). ``coefs_`` on the estimator side keep
+    scikit-learn's (in, out) shape; :meth:`set_weights` and
+    :meth:`get_weights` transpose.
+
     Parameters
     ----------
     layer_sizes : list of int
@@ -247,15 +256,18 @@ class Network:
         n_params = self.n_coef + sum(o for _, o in shapes)
         self.params = torch.zeros(n_params, dtype=dtype, device=device)
         self.W, self.b = self._views(self.params, shapes)
+        self.WT = [w.T for w in self.W]  # made once: the flat tensor never moves
+        self._coef = self.params[: self.n_coef]
         if grads:
             self.grads = torch.zeros_like(self.params)
             self.gW, self.gb = self._views(self.grads, shapes)
+            self._gcoef = self.grads[: self.n_coef]
         self._buffers_for = None
 
     def _views(self, flat, shapes):
         Ws, bs, pos = [], [], 0
         for i, o in shapes:
-            Ws.append(flat[pos : pos + i * o].view(i, o))
+            Ws.append(flat[pos : pos + i * o].view(o, i))
             pos += i * o
         for _, o in shapes:
             bs.append(flat[pos : pos + o])
@@ -265,7 +277,7 @@ class Network:
     # -- state in and out, as numpy ---------------------------------------
     def set_weights(self, coefs, intercepts):
         for W, c in zip(self.W, coefs):
-            W.copy_(torch.as_tensor(np.asarray(c)))
+            W.copy_(torch.as_tensor(np.asarray(c)).T)
         for b, c in zip(self.b, intercepts):
             b.copy_(torch.as_tensor(np.asarray(c)))
 
@@ -274,7 +286,7 @@ class Network:
         flat = params.detach().to("cpu", copy=True).numpy()
         shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
         Ws, bs = self._views(torch.from_numpy(flat), shapes)
-        return [w.numpy() for w in Ws], [b.numpy() for b in bs]
+        return [np.ascontiguousarray(w.numpy().T) for w in Ws], [b.numpy() for b in bs]
 
     # -- buffers for the fast path ----------------------------------------
     def _buffers(self, batch_size, dropout):
@@ -295,8 +307,22 @@ class Network:
             self._M.append(torch.empty(batch_size, units, **kw) if has_mask else None)
             # the dropped activation goes apart: g'(z) is read from the kept one
             self._AD.append(torch.empty(batch_size, units, **kw) if has_mask else None)
-        self._xbuf = torch.empty(batch_size, self.layer_sizes[0], **kw)
+        self._batch_views = {}
         self._buffers_for = key
+
+    def _batch(self, n):
+        """The buffers cut to a batch of n rows (made once per batch size)."""
+        views = self._batch_views.get(n)
+        if views is None:
+
+            def cut(bufs):
+                return [None if t is None else t[:n] for t in bufs]
+
+            views = tuple(
+                cut(b) for b in (self._Z, self._A, self._D, self._M, self._AD)
+            )
+            self._batch_views[n] = views
+        return views
 
     # -- forward -----------------------------------------------------------
     def forward(self, X, params=None):
@@ -310,7 +336,7 @@ class Network:
         act = _ACTIVATION_FUNCS[self.activation]
         a = X
         for i in range(self.n_layers):
-            z = torch.addmm(b[i], a, W[i])
+            z = torch.addmm(b[i], a, W[i].T)
             a = act(z) if i < self.n_layers - 1 else z
         return a
 
@@ -318,7 +344,7 @@ class Network:
         act = _ACTIVATION_FUNCS[self.activation]
         out, a = [], X
         for i in range(self.n_layers - 1):
-            a = act(torch.addmm(self.b[i], a, self.W[i]))
+            a = act(torch.addmm(self.b[i], a, self.WT[i]))
             out.append(a)
         return out
 
@@ -339,41 +365,41 @@ class Network:
         0-dim tensor when samples are weighted).
         """
         n = xb.shape[0]
-        fwd, bwd, needs_z = ACTIVATIONS[self.activation]
+        Z, A, D, M, AD = self._batch(n)
+        fwd, bwd, _ = ACTIVATIONS[self.activation]
         acts = [xb]  # each layer's input (after dropout)
         outs = [None]  # each hidden layer's activation (before dropout)
         a = xb
         L = self.n_layers
         for i in range(L):
-            z = torch.addmm(self.b[i], a, self.W[i], out=self._Z[i][:n])
+            z = torch.addmm(self.b[i], a, self.WT[i], out=Z[i])
             if i < L - 1:
-                a = fwd(z, self._A[i][:n] if needs_z else None)
+                a = fwd(z, A[i])
                 outs.append(a)
                 p = dropout[i]
                 if p > 0:
-                    mask = self._M[i][:n].bernoulli_(1.0 - p, generator=generator)
+                    mask = M[i].bernoulli_(1.0 - p, generator=generator)
                     mask.mul_(1.0 / (1.0 - p))
-                    a = torch.mul(a, mask, out=self._AD[i][:n])
+                    a = torch.mul(a, mask, out=AD[i])
                 acts.append(a)
         delta, loss = _output_delta_and_loss(self.out_activation, z, target)
-        nc = self.n_coef
-        coef = self.params[:nc]
-        penalty = torch.dot(coef, coef).mul_(0.5 * alpha)
-        loss = loss.add_(penalty).mul_(scale)
+        if alpha:
+            loss = torch.add(loss, torch.dot(self._coef, self._coef), alpha=0.5 * alpha)
+        loss = loss.mul_(scale)
         delta.mul_(scale)
         for i in range(L - 1, -1, -1):
-            torch.mm(acts[i].T, delta, out=self.gW[i])
+            torch.mm(delta.T, acts[i], out=self.gW[i])
             torch.sum(delta, 0, out=self.gb[i])
             if i > 0:
-                d = torch.mm(delta, self.W[i].T, out=self._D[i - 1][:n])
-                if self._M[i - 1] is not None:
-                    d.mul_(self._M[i - 1][:n])
-                delta = bwd(d, self._Z[i - 1][:n], outs[i])
+                d = torch.mm(delta, self.W[i], out=D[i - 1])
+                if M[i - 1] is not None:
+                    d.mul_(M[i - 1])
+                delta = bwd(d, Z[i - 1], outs[i])
         if alpha:
             if torch.is_tensor(scale):
-                self.grads[:nc].addcmul_(coef, scale * alpha)
+                self._gcoef.addcmul_(self._coef, scale * alpha)
             else:
-                self.grads[:nc].add_(coef, alpha=alpha * scale)
+                self._gcoef.add_(self._coef, alpha=alpha * scale)
         return loss
 
     # -- the reference path: autograd --------------------------------------
@@ -409,7 +435,7 @@ class Network:
             with ctx:
                 a = xb
                 for i in range(self.n_layers):
-                    z = torch.addmm(b[i], a, W[i])
+                    z = torch.addmm(b[i], a, W[i].T)
                     if i < self.n_layers - 1:
                         a = act(z)
                         p = dropout[i]
@@ -530,7 +556,8 @@ class Targets:
         return (None if self.A is None else self.A[idx]), self.B[idx]
 
     def subset(self, idx):
-        """The targets of the samples ``idx`` (a device tensor of indices)."""
+        """The targets of the samples ``idx`` (a device tensor of indices);
+        ``take`` and ``scale`` also accept a slice."""
         sub = object.__new__(Targets)
         sub.A, sub.B = self.take(idx)
         sub.w, sub.weighted = self.w[idx], self.weighted
@@ -770,6 +797,7 @@ class Trainer:
         self.autocast = _AUTOCAST.get(spec.get("precision"))
         # float16 needs loss scaling (bfloat16 has float32's exponent range)
         self.scaler = LossScaler() if self.autocast is torch.float16 else None
+        self._xperm = None  # the epoch's permuted copy of X, made once
 
     def _grad_fn(self):
         if self.autocast is not None:
@@ -788,24 +816,40 @@ class Trainer:
         self.optimizer.step(net.params, net.grads, self.decoupled, net.n_coef)
 
     def epoch(self, rows, targets, batch_size, shuffle, dropout):
-        """One pass over the data; returns the mean loss (a host float)."""
+        """One pass over the data; returns the mean loss (a host float).
+
+        With shuffling, X and the targets are permuted once per epoch into
+        a buffer made once per fit, so every batch is a contiguous slice
+        (no gather per batch); sparse X is densified a batch at a time.
+        """
         net = self.net
         n = rows.n
         batch_size = max(1, min(batch_size, n))
         net._buffers(batch_size, dropout)
+        perm = None
+        X = rows.X
         if shuffle:
             perm = torch.from_numpy(self.np_rng.permutation(n)).to(self.device)
-        else:
-            perm = torch.arange(n, device=self.device)
+            targets = targets.subset(perm)
+            if not rows.sparse:
+                if self._xperm is None:
+                    self._xperm = torch.empty(
+                        rows.X.shape, dtype=net.dtype, device=self.device
+                    )
+                X = torch.index_select(rows.X, 0, perm, out=self._xperm)
         total = torch.zeros((), dtype=net.dtype, device=self.device)
         grad_fn = self._grad_fn()
         for start in range(0, n, batch_size):
-            idx = perm[start : start + batch_size]
-            nb = idx.shape[0]
-            xb = rows.take(idx, out=None if rows.sparse else net._xbuf[:nb])
-            target = targets.take(idx)
-            scale = targets.scale(idx, nb)
-            loss = grad_fn(xb, target, self.l2, dropout, self.generator, scale)
+            batch = slice(start, min(start + batch_size, n))
+            nb = batch.stop - start
+            if rows.sparse:
+                xb = rows.take(perm[batch] if shuffle else np.arange(start, batch.stop))
+            else:
+                xb = X[batch]
+            scale = targets.scale(batch, nb)
+            loss = grad_fn(
+                xb, targets.take(batch), self.l2, dropout, self.generator, scale
+            )
             self._step()
             total.add_(loss, alpha=nb)
         total.div_(n)
@@ -875,16 +919,28 @@ def full_batch_loss_and_grad(net, rows, targets, alpha, chunk=4096):
 def predict_raw(net, rows, chunk_size):
     """Output pre-activations for all rows, in chunks, under inference mode.
 
-    The output is allocated once, before any activations: small per-chunk
-    outputs kept between large transient activation blocks would fragment
-    the host heap until it held as much as all rows' activations at once.
+    The output is allocated once, before any activations, and each chunk's
+    activations are written into buffers made once per call (per call, not
+    per network, so that threads predicting at once share nothing): small
+    per-chunk outputs kept between large transient blocks would fragment the
+    host heap, and fresh blocks per chunk cost page faults.
     """
+    n, L = rows.n, net.n_layers
+    kw = dict(dtype=net.dtype, device=net.device)
+    fwd, _, needs_z = ACTIVATIONS[net.activation]
     with torch.inference_mode():
-        out = torch.empty(
-            rows.n, net.layer_sizes[-1], dtype=net.dtype, device=net.device
-        )
+        out = torch.empty(n, net.layer_sizes[-1], **kw)
+        m = max(1, min(chunk_size, n))
+        hidden = net.layer_sizes[1:-1]
+        Z = [torch.empty(m, u, **kw) for u in hidden]
+        A = [torch.empty(m, u, **kw) if needs_z else None for u in hidden]
         start = 0
-        for xb in rows.chunks(chunk_size):
-            out[start : start + xb.shape[0]] = net.forward(xb)
-            start += xb.shape[0]
+        for xb in rows.chunks(m):
+            c = xb.shape[0]
+            a = xb
+            for i in range(L - 1):
+                z = torch.addmm(net.b[i], a, net.WT[i], out=Z[i][:c])
+                a = fwd(z, None if A[i] is None else A[i][:c])
+            torch.addmm(net.b[-1], a, net.WT[-1], out=out[start : start + c])
+            start += c
     return out

@@ -218,9 +218,16 @@ def test_fitted_estimator_predicts_identically_in_a_worker(client, Estimator):
         remote = client.submit(_predict_in_worker, payload, X, pure=False).result()
         assert remote["pid"] != os.getpid()
         assert remote.keys() == local.keys()
+        # labels identical; probabilities and regression values to the last
+        # bits of float64: the BLAS may round differently when the weights
+        # sit at other memory alignments in another process
         for key in ("predict", "predict_proba"):
-            if key in local:
+            if key not in local:
+                continue
+            if key == "predict" and Estimator is not MLPRegressor:
                 assert_array_equal(remote[key], local[key])
+            else:
+                assert_allclose(remote[key], local[key], rtol=1e-12, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------
