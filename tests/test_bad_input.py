@@ -281,7 +281,7 @@ CASES = [
         "fit",
         lambda e, X, y: e.fit(X.reshape(N, 2, 2), y),
         ValueError,
-        "Found array with dim 3, while dim <= 2 is required",
+        "Found array with dim 3",  # the rest of the wording varies by sklearn
     ),
     (
         "3d_X_predict",
@@ -289,7 +289,7 @@ CASES = [
         "predict",
         lambda e, X, y: e.predict(X.reshape(N, 2, 2)),
         ValueError,
-        "Found array with dim 3, while dim <= 2 is required",
+        "Found array with dim 3",  # the rest of the wording varies by sklearn
     ),
     (
         "X_y_lengths_fit",
