@@ -849,7 +849,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         chunk = self._chunk_rows(net.layer_sizes)
         while True:
             try:
-                rows = _engine._Rows(X, net.dtype, net.device)
+                rows = _engine._Rows(X, net.dtype, net.device, stream=True)
                 with _engine.torch.inference_mode():
                     z = _engine.predict_raw(net, rows, chunk)
                     out = (net.output(z) if output else z).cpu().numpy()

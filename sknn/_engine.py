@@ -184,13 +184,18 @@ class _Rows:
     """Rows of X on the device: dense tensors are indexed on the device,
     scipy sparse matrices are densified one batch at a time on the host."""
 
-    def __init__(self, X, dtype, device):
+    def __init__(self, X, dtype, device, stream=False):
         self.sparse = hasattr(X, "tocsr")
         self.device = device
         self.dtype = dtype
         if self.sparse:
             self.X = X.tocsr()
             self.n = X.shape[0]
+        elif stream and device.type != "cpu":
+            # prediction on a GPU: X stays on the host and goes over a chunk
+            # at a time, so smaller chunks help when the device runs short
+            self.X = _as_tensor(X).to(dtype=dtype)
+            self.n = self.X.shape[0]
         else:
             # row-major, whatever the input's order (a DataFrame's values are
             # often column-major): batches are then contiguous row slices and
@@ -216,7 +221,7 @@ class _Rows:
                 block = torch.from_numpy(np.asarray(self.X[start:stop].toarray()))
                 yield block.to(device=self.device, dtype=self.dtype)
             else:
-                yield self.X[start:stop]
+                yield self.X[start:stop].to(self.device, non_blocking=True)
 
 
 # --------------------------------------------------------------------------
