@@ -39,7 +39,8 @@ def main():
     print(f"best parameters : {grid.best_params_}")
     print(f"test accuracy   : {grid.score(X_test, y_test):.3f}")
     print(f"device          : {best.device_}")
-    print(f"time            : {elapsed:.1f} s for {len(grid.cv_results_['params']) * 3 + 1} fits")
+    n_fits = len(grid.cv_results_["params"]) * 3 + 1
+    print(f"time            : {elapsed:.1f} s for {n_fits} fits")
 
 
 if __name__ == "__main__":

@@ -832,19 +832,23 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         _PREDICT_CACHE[self] = (key, net)
         return net
 
-    def _forward(self, X, output=True):
-        """Network outputs (activated if ``output``) as a numpy array."""
-        from . import _engine
-
+    def _validate_X_predict(self, X):
+        """X checked against the fit, in the model's dtype (so that values
+        too large for it are rejected rather than overflowing)."""
         check_is_fitted(self, "coefs_")
-        # in the model's dtype, so that values too large for it are rejected
-        X = validate_data(
+        return validate_data(
             self,
             X,
             accept_sparse=["csr", "csc"],
             dtype=self.coefs_[0].dtype,
             reset=False,
         )
+
+    def _forward(self, X, output=True):
+        """Network outputs (activated if ``output``) as a numpy array."""
+        from . import _engine
+
+        X = self._validate_X_predict(X)
         net = self._predict_net()
         chunk = self._chunk_rows(net.layer_sizes)
         while True:
@@ -886,19 +890,12 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         """
         from . import _engine
 
-        check_is_fitted(self, "coefs_")
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=self.coefs_[0].dtype,
-            reset=False,
-        )
+        X = self._validate_X_predict(X)
         if sp.issparse(X):
             X = X.toarray()
         net = self._predict_net()
         with _engine.torch.inference_mode():
-            xb = _engine.torch.as_tensor(X.astype(self.coefs_[0].dtype, copy=False))
+            xb = _engine.torch.as_tensor(X)
             return [a.cpu().numpy() for a in net.hidden_activations(xb.to(net.device))]
 
     def hidden_unit_summary(self, X, saturation=0.95):
