@@ -42,16 +42,46 @@ class Config:
 CONFIGS = {
     c.name: c
     for c in [
-        Config("clf-b256", "classification", 256, "float32", 3,
-               "make_classification 50k x 100, 10 classes, batch 256"),
-        Config("clf-b256-f64", "classification", 256, "float64", 2,
-               "same, X handed over as float64"),
-        Config("clf-b32", "classification", 32, "float32", 1,
-               "make_classification 50k x 100, 10 classes, batch 32"),
-        Config("reg-b256", "regression", 256, "float32", 3,
-               "make_regression 50k x 100, batch 256"),
-        Config("digits-b32", "digits", 32, "float32", 10,
-               "load_digits (1797 x 64, 10 classes), batch 32"),
+        Config(
+            "clf-b256",
+            "classification",
+            256,
+            "float32",
+            3,
+            "make_classification 50k x 100, 10 classes, batch 256",
+        ),
+        Config(
+            "clf-b256-f64",
+            "classification",
+            256,
+            "float64",
+            2,
+            "same, X handed over as float64",
+        ),
+        Config(
+            "clf-b32",
+            "classification",
+            32,
+            "float32",
+            1,
+            "make_classification 50k x 100, 10 classes, batch 32",
+        ),
+        Config(
+            "reg-b256",
+            "regression",
+            256,
+            "float32",
+            3,
+            "make_regression 50k x 100, batch 256",
+        ),
+        Config(
+            "digits-b32",
+            "digits",
+            32,
+            "float32",
+            10,
+            "load_digits (1797 x 64, 10 classes), batch 32",
+        ),
     ]
 }
 
@@ -63,14 +93,22 @@ def load(config):
         from sklearn.datasets import make_classification
 
         X, y = make_classification(
-            n_samples=50_000, n_features=100, n_informative=40, n_redundant=20,
-            n_classes=10, n_clusters_per_class=2, random_state=SEED,
+            n_samples=50_000,
+            n_features=100,
+            n_informative=40,
+            n_redundant=20,
+            n_classes=10,
+            n_clusters_per_class=2,
+            random_state=SEED,
         )
     elif config.dataset == "regression":
         from sklearn.datasets import make_regression
 
         X, y = make_regression(
-            n_samples=50_000, n_features=100, n_informative=50, noise=10.0,
+            n_samples=50_000,
+            n_features=100,
+            n_informative=50,
+            noise=10.0,
             random_state=SEED,
         )
         y = (y - y.mean()) / y.std()

@@ -40,9 +40,15 @@ class Impl:
 
 def _estimator_kwargs(config, epochs):
     return dict(
-        hidden_layer_sizes=HIDDEN, activation="relu", solver="adam",
-        learning_rate_init=LEARNING_RATE, batch_size=config.batch_size,
-        max_iter=epochs, tol=0.0, n_iter_no_change=_NEVER, shuffle=True,
+        hidden_layer_sizes=HIDDEN,
+        activation="relu",
+        solver="adam",
+        learning_rate_init=LEARNING_RATE,
+        batch_size=config.batch_size,
+        max_iter=epochs,
+        tol=0.0,
+        n_iter_no_change=_NEVER,
+        shuffle=True,
         random_state=SEED,
     )
 
@@ -209,11 +215,19 @@ class Skorch(Impl):
             cls, loss, yy = NeuralNetRegressor, nn.MSELoss, y.reshape(-1, 1)
         torch.manual_seed(SEED)
         self.model = cls(
-            Module, module__n_in=X.shape[1], module__n_out=_n_out(y, config),
-            module__dtype=_torch_dtype(X), criterion=loss,
-            optimizer=torch.optim.Adam, lr=LEARNING_RATE,
-            batch_size=config.batch_size, max_epochs=epochs, train_split=None,
-            iterator_train__shuffle=True, device=self.device, verbose=0,
+            Module,
+            module__n_in=X.shape[1],
+            module__n_out=_n_out(y, config),
+            module__dtype=_torch_dtype(X),
+            criterion=loss,
+            optimizer=torch.optim.Adam,
+            lr=LEARNING_RATE,
+            batch_size=config.batch_size,
+            max_epochs=epochs,
+            train_split=None,
+            iterator_train__shuffle=True,
+            device=self.device,
+            verbose=0,
         )
         self.model.fit(X, yy)
         return self

@@ -39,11 +39,24 @@ def summarize(records):
                 ratios.append(r["epoch_s"] / b["epoch_s"])
                 cpu_ratios.append(r["epoch_cpu_s"] / b["epoch_cpu_s"])
         epoch = [r["epoch_s"] for r in recs]
-        row = {"config": config, "impl": impl, "reps": len(recs),
-               "n_samples": recs[0]["n_samples"]}
-        for field in ("epoch_s", "epoch_cpu_s", "fit_s", "predict_s",
-                      "predict_cpu_s", "train_score",
-                      "peak_rss_mib", "rss_before_mib", "warmup_s", "gpu_peak_mib"):
+        row = {
+            "config": config,
+            "impl": impl,
+            "reps": len(recs),
+            "n_samples": recs[0]["n_samples"],
+        }
+        for field in (
+            "epoch_s",
+            "epoch_cpu_s",
+            "fit_s",
+            "predict_s",
+            "predict_cpu_s",
+            "train_score",
+            "peak_rss_mib",
+            "rss_before_mib",
+            "warmup_s",
+            "gpu_peak_mib",
+        ):
             row[field] = _median([r.get(field) for r in recs])
         row["ratio"] = _median(ratios)
         row["cpu_ratio"] = _median(cpu_ratios)
@@ -64,16 +77,19 @@ def summarize_startup(records):
     rows = []
     for lib in dict.fromkeys(r["lib"] for r in ok):
         recs = [r for r in ok if r["lib"] == lib]
-        rows.append({
-            "lib": lib,
-            "reps": len(recs),
-            "wall_s": _median([r["wall_s"] for r in recs]),
-            "ratio": _median([r["wall_s"] / base[r["rep"]] for r in recs
-                              if r["rep"] in base]),
-            "import_s": _median([r["import_s"] for r in recs]),
-            "fit_s": _median([r["fit_s"] for r in recs]),
-            "train_score": _median([r["train_score"] for r in recs]),
-        })
+        rows.append(
+            {
+                "lib": lib,
+                "reps": len(recs),
+                "wall_s": _median([r["wall_s"] for r in recs]),
+                "ratio": _median(
+                    [r["wall_s"] / base[r["rep"]] for r in recs if r["rep"] in base]
+                ),
+                "import_s": _median([r["import_s"] for r in recs]),
+                "fit_s": _median([r["fit_s"] for r in recs]),
+                "train_score": _median([r["train_score"] for r in recs]),
+            }
+        )
     return rows
 
 
@@ -115,23 +131,47 @@ def pivot_table(rows, impls, field="epoch_s", ratio="ratio"):
 def detail_table(rows, impls):
     configs, impls, cell = _order(rows, impls)
     gpu = any(r["gpu_peak_mib"] is not None for r in rows)
-    header = ["config", "impl", "s/epoch", "CPU s/epoch", "x sklearn-f32", "spread",
-              "fit s", "train score", "predict s", "predict CPU s", "peak RSS MiB",
-              "RSS growth MiB", "warm-up s"] + (["GPU peak MiB"] if gpu else [])
+    header = [
+        "config",
+        "impl",
+        "s/epoch",
+        "CPU s/epoch",
+        "x sklearn-f32",
+        "spread",
+        "fit s",
+        "train score",
+        "predict s",
+        "predict CPU s",
+        "peak RSS MiB",
+        "RSS growth MiB",
+        "warm-up s",
+    ] + (["GPU peak MiB"] if gpu else [])
     out = []
     for c in configs:
         for i in impls:
             r = cell.get((c, i))
             if r is None:
                 continue
-            growth = (None if r["peak_rss_mib"] is None or r["rss_before_mib"] is None
-                      else r["peak_rss_mib"] - r["rss_before_mib"])
-            line = [c, i, _fmt(r["epoch_s"]), _fmt(r["epoch_cpu_s"]),
-                    _fmt(r["ratio"], ".2f"), _fmt(100 * r["spread"], ".0f", "%"),
-                    _fmt(r["fit_s"], ".2f"), _fmt(r["train_score"], ".4f"),
-                    _fmt(r["predict_s"], ".4f"), _fmt(r["predict_cpu_s"], ".4f"),
-                    _fmt(r["peak_rss_mib"], ".0f"),
-                    _fmt(growth, ".0f"), _fmt(r["warmup_s"], ".2f")]
+            growth = (
+                None
+                if r["peak_rss_mib"] is None or r["rss_before_mib"] is None
+                else r["peak_rss_mib"] - r["rss_before_mib"]
+            )
+            line = [
+                c,
+                i,
+                _fmt(r["epoch_s"]),
+                _fmt(r["epoch_cpu_s"]),
+                _fmt(r["ratio"], ".2f"),
+                _fmt(100 * r["spread"], ".0f", "%"),
+                _fmt(r["fit_s"], ".2f"),
+                _fmt(r["train_score"], ".4f"),
+                _fmt(r["predict_s"], ".4f"),
+                _fmt(r["predict_cpu_s"], ".4f"),
+                _fmt(r["peak_rss_mib"], ".0f"),
+                _fmt(growth, ".0f"),
+                _fmt(r["warmup_s"], ".2f"),
+            ]
             if gpu:
                 line.append(_fmt(r["gpu_peak_mib"], ".0f"))
             out.append(line)
@@ -140,11 +180,25 @@ def detail_table(rows, impls):
 
 def startup_table(rows):
     return _table(
-        ["library", "whole process s", "x sklearn", "imports s",
-         "fit s (incl. lazy imports)", "train score"],
-        [[r["lib"], _fmt(r["wall_s"], ".2f"), _fmt(r["ratio"], ".2f"),
-          _fmt(r["import_s"], ".2f"), _fmt(r["fit_s"], ".2f"),
-          _fmt(r["train_score"], ".4f")] for r in rows],
+        [
+            "library",
+            "whole process s",
+            "x sklearn",
+            "imports s",
+            "fit s (incl. lazy imports)",
+            "train score",
+        ],
+        [
+            [
+                r["lib"],
+                _fmt(r["wall_s"], ".2f"),
+                _fmt(r["ratio"], ".2f"),
+                _fmt(r["import_s"], ".2f"),
+                _fmt(r["fit_s"], ".2f"),
+                _fmt(r["train_score"], ".4f"),
+            ]
+            for r in rows
+        ],
     )
 
 
@@ -185,10 +239,14 @@ def check_targets(rows, startup_rows, device="cpu"):
     for c in CONFIGS:
         s, b = pair(c, "sknn", BASELINE)
         if s and b and s["n_samples"] == 50_000 and CONFIGS[c].dtype == "float32":
-            checks.append((s["predict_s"] <= b["predict_s"],
-                           f"{c} {s['predict_s']:.3f}s vs {b['predict_s']:.3f}s "
-                           f"(CPU {s['predict_cpu_s']:.3f}s vs "
-                           f"{b['predict_cpu_s']:.3f}s)"))
+            checks.append(
+                (
+                    s["predict_s"] <= b["predict_s"],
+                    f"{c} {s['predict_s']:.3f}s vs {b['predict_s']:.3f}s "
+                    f"(CPU {s['predict_cpu_s']:.3f}s vs "
+                    f"{b['predict_cpu_s']:.3f}s)",
+                )
+            )
     add("predict(_proba) on 50k rows <= sklearn-f32's time", checks)
 
     checks = []
@@ -196,9 +254,14 @@ def check_targets(rows, startup_rows, device="cpu"):
         s, t = pair(c, "sknn", "torch")
         if s and t and s["n_samples"] == 50_000:
             limit = t["peak_rss_mib"] + X_F32_MIB * (
-                2 if CONFIGS[c].dtype == "float64" else 1)
-            checks.append((s["peak_rss_mib"] <= limit,
-                           f"{c} {s['peak_rss_mib']:.0f} vs limit {limit:.0f} MiB"))
+                2 if CONFIGS[c].dtype == "float64" else 1
+            )
+            checks.append(
+                (
+                    s["peak_rss_mib"] <= limit,
+                    f"{c} {s['peak_rss_mib']:.0f} vs limit {limit:.0f} MiB",
+                )
+            )
     add("peak RSS during fit <= bare torch loop's + one copy of X", checks)
 
     st = {r["lib"]: r for r in startup_rows}
@@ -219,8 +282,7 @@ def check_targets(rows, startup_rows, device="cpu"):
         if s and b and CONFIGS[c].dtype == "float64":
             x = s["epoch_s"] / b["epoch_s"]
             checks.append((x <= 1.0, f"{c} {x:.2f}x"))
-    add("(not in issue 8) float64 X: s/epoch <= sklearn fed the same float64 X",
-        checks)
+    add("(not in issue 8) float64 X: s/epoch <= sklearn fed the same float64 X", checks)
 
     checks = []
     for c in CONFIGS:
@@ -233,5 +295,6 @@ def check_targets(rows, startup_rows, device="cpu"):
 
 
 def targets_table(targets):
-    return _table(["target (issue 8)", "verdict", "evidence"],
-                  [list(t) for t in targets])
+    return _table(
+        ["target (issue 8)", "verdict", "evidence"], [list(t) for t in targets]
+    )

@@ -54,10 +54,19 @@ with torch.inference_mode():
 def snippets(device="cpu"):
     """Name -> source of the ``python -c`` program for each library."""
     return {
-        "sknn": _PRELUDE + "from sknn import MLPClassifier\n" + _DATA
-        + _ESTIMATOR_FIT.format(extra=f", device={device!r}") + _REPORT,
-        "sklearn": _PRELUDE + "from sklearn.neural_network import MLPClassifier\n"
-        + _DATA + _ESTIMATOR_FIT.format(extra="") + _REPORT,
-        "torch": _PRELUDE + "import torch\nimport torch.nn as nn\n" + _DATA
-        + _TORCH_FIT + _REPORT,
+        "sknn": _PRELUDE
+        + "from sknn import MLPClassifier\n"
+        + _DATA
+        + _ESTIMATOR_FIT.format(extra=f", device={device!r}")
+        + _REPORT,
+        "sklearn": _PRELUDE
+        + "from sklearn.neural_network import MLPClassifier\n"
+        + _DATA
+        + _ESTIMATOR_FIT.format(extra="")
+        + _REPORT,
+        "torch": _PRELUDE
+        + "import torch\nimport torch.nn as nn\n"
+        + _DATA
+        + _TORCH_FIT
+        + _REPORT,
     }

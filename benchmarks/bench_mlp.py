@@ -73,8 +73,9 @@ def _snapshot_sknn():
     if not (src / "__init__.py").exists():
         return None
     _SNAPSHOT = tempfile.mkdtemp(prefix="sknn-bench-")
-    shutil.copytree(src, Path(_SNAPSHOT) / "sknn",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        src, Path(_SNAPSHOT) / "sknn", ignore=shutil.ignore_patterns("__pycache__")
+    )
     return _SNAPSHOT
 
 
@@ -83,14 +84,15 @@ def _env():
     env.pop("CUDA_LAUNCH_BLOCKING", None)
     if _SNAPSHOT is not None:
         env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (_SNAPSHOT, os.environ.get("PYTHONPATH")) if p)
+            p for p in (_SNAPSHOT, os.environ.get("PYTHONPATH")) if p
+        )
     return env
 
 
 def _parse_result(stdout):
     for line in stdout.splitlines():
         if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
+            return json.loads(line[len("RESULT ") :])
     raise ValueError("no RESULT line in the worker's output")
 
 
@@ -98,8 +100,9 @@ def _run(cmd, timeout):
     """Run a subprocess; (result dict, wall seconds) or ({'error': ...}, wall)."""
     t = time.perf_counter()
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(),
-                              timeout=timeout, cwd=HERE)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, env=_env(), timeout=timeout, cwd=HERE
+        )
         wall = time.perf_counter() - t
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-5:]
@@ -124,8 +127,9 @@ def _cpu_model():
 
 def _git(*args):
     try:
-        return subprocess.run(["git", *args], capture_output=True, text=True,
-                              cwd=HERE).stdout.strip()
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, cwd=HERE
+        ).stdout.strip()
     except OSError:
         return ""
 
@@ -163,11 +167,14 @@ def _select(args):
     startup = True
     if args.only:
         tokens = [t.strip() for t in args.only.split(",") if t.strip()]
-        unknown = [t for t in tokens if t not in impls and t not in CONFIGS
-                   and t != "startup"]
+        unknown = [
+            t for t in tokens if t not in impls and t not in CONFIGS and t != "startup"
+        ]
         if unknown:
-            sys.exit(f"--only: unknown names {unknown}; implementations: "
-                     f"{sorted(impls)}, configs: {sorted(CONFIGS)}, or 'startup'")
+            sys.exit(
+                f"--only: unknown names {unknown}; implementations: "
+                f"{sorted(impls)}, configs: {sorted(CONFIGS)}, or 'startup'"
+            )
         chosen_impls = [t for t in tokens if t in impls]
         chosen_configs = [t for t in tokens if t in CONFIGS]
         default = chosen_impls or default
@@ -188,21 +195,39 @@ def _epochs(config, args):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true",
-                   help="smoke run: 2 repetitions, few epochs, digits + clf-b256")
-    p.add_argument("--reps", type=int, default=None,
-                   help="repetitions (default 3; 2 with --quick)")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="timed epochs for every config (default: per config)")
-    p.add_argument("--device", default="cpu",
-                   help="'cuda' (or 'cuda:N') adds sknn and torch on that device")
-    p.add_argument("--only", default=None,
-                   help="comma-separated implementation and/or config names, or "
-                        "'startup'; e.g. --only sknn,sklearn,digits-b32")
-    p.add_argument("--out", default=None, help="results JSON (default: "
-                   "benchmarks/results/bench-<date>.json)")
-    p.add_argument("--timeout", type=float, default=1800.0,
-                   help="seconds allowed per subprocess")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="smoke run: 2 repetitions, few epochs, digits + clf-b256",
+    )
+    p.add_argument(
+        "--reps", type=int, default=None, help="repetitions (default 3; 2 with --quick)"
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="timed epochs for every config (default: per config)",
+    )
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="'cuda' (or 'cuda:N') adds sknn and torch on that device",
+    )
+    p.add_argument(
+        "--only",
+        default=None,
+        help="comma-separated implementation and/or config names, or "
+        "'startup'; e.g. --only sknn,sklearn,digits-b32",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="results JSON (default: benchmarks/results/bench-<date>.json)",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=1800.0, help="seconds allowed per subprocess"
+    )
     args = p.parse_args(argv)
     reps = args.reps or (2 if args.quick else 3)
     impls, configs, do_startup = _select(args)
@@ -210,21 +235,27 @@ def main(argv=None):
     snap = _snapshot_sknn()
     meta["sknn_fingerprint"] = sknn_fingerprint(Path(snap) / "sknn" if snap else None)
     print(f"# sknn MLP benchmark, {meta['date']}", flush=True)
-    print(f"{meta['cpu']}, {meta['cpu_count']} cores, "
-          + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v), flush=True)
-    print(f"impls {impls}; configs {configs}; {reps} repetitions; "
-          f"sknn at {meta['git_commit']}"
-          + (" + local changes" if meta["engine_modified"] else "")
-          + f" (sources {meta['sknn_fingerprint']})", flush=True)
+    print(
+        f"{meta['cpu']}, {meta['cpu_count']} cores, "
+        + ", ".join(f"{k} {v}" for k, v in meta["versions"].items() if v),
+        flush=True,
+    )
+    print(
+        f"impls {impls}; configs {configs}; {reps} repetitions; "
+        f"sknn at {meta['git_commit']}"
+        + (" + local changes" if meta["engine_modified"] else "")
+        + f" (sources {meta['sknn_fingerprint']})",
+        flush=True,
+    )
 
     records, startup = [], []
     progs = snippets(args.device)
     startup_libs = list(progs)
     t_start = time.perf_counter()
     for rep in range(reps):
-        order = impls[rep % len(impls):] + impls[:rep % len(impls)]
+        order = impls[rep % len(impls) :] + impls[: rep % len(impls)]
         if do_startup:
-            for lib in startup_libs[rep % 3:] + startup_libs[: rep % 3]:
+            for lib in startup_libs[rep % 3 :] + startup_libs[: rep % 3]:
                 res, wall = _run([sys.executable, "-c", progs[lib]], args.timeout)
                 res.update(lib=lib, rep=rep, wall_s=wall)
                 startup.append(res)
@@ -233,17 +264,25 @@ def main(argv=None):
         for config in configs:
             for impl in order:
                 epochs = _epochs(config, args)
-                cmd = [sys.executable, str(HERE / "_worker.py"), impl, config,
-                       str(epochs), args.device]
+                cmd = [
+                    sys.executable,
+                    str(HERE / "_worker.py"),
+                    impl,
+                    config,
+                    str(epochs),
+                    args.device,
+                ]
                 res, wall = _run(cmd, args.timeout)
                 res.update(impl=impl, config=config, rep=rep, process_s=wall)
                 records.append(res)
                 if "error" in res:
                     msg = "FAILED " + res["error"]
                 else:
-                    msg = (f"{res['epoch_s']:.3f} s/epoch "
-                           f"(CPU {res['epoch_cpu_s']:.3f}), score "
-                           f"{res['train_score']:.4f}, process {wall:.1f} s")
+                    msg = (
+                        f"{res['epoch_s']:.3f} s/epoch "
+                        f"(CPU {res['epoch_cpu_s']:.3f}), score "
+                        f"{res['train_score']:.4f}, process {wall:.1f} s"
+                    )
                 print(f"[rep {rep + 1}/{reps}] {config} {impl}: {msg}", flush=True)
     meta["loadavg_end"] = os.getloadavg()
     meta["sknn_sources"] = source_versions(records)
@@ -264,29 +303,47 @@ def main(argv=None):
             detail_table(rows, impls),
         ]
     if st_rows:
-        sections += ["## Fresh process: import + fit digits for 20 epochs",
-                     startup_table(st_rows)]
+        sections += [
+            "## Fresh process: import + fit digits for 20 epochs",
+            startup_table(st_rows),
+        ]
     sections += ["## Targets of issue 8 on this run", targets_table(targets)]
     versions = source_versions(records)
     if len(versions) > 1:
-        sections.append(f"WARNING: sknn's sources changed during the run "
-                        f"(fingerprints {versions}); rerun on a fixed checkout.")
+        sections.append(
+            f"WARNING: sknn's sources changed during the run "
+            f"(fingerprints {versions}); rerun on a fixed checkout."
+        )
     if failed:
         sections.append("Failed: " + ", ".join(f"{c}/{i}" for c, i in failed))
     sections.append(
         f"Load average (1, 5, 15 min) at start {meta['loadavg_start']}, "
         f"at end {tuple(round(x, 2) for x in meta['loadavg_end'])}; "
-        f"total {meta['total_s'] / 60:.1f} min.")
+        f"total {meta['total_s'] / 60:.1f} min."
+    )
     report = "\n\n".join(sections)
     print("\n" + report, flush=True)
 
-    out = Path(args.out) if args.out else (
-        HERE / "results" / f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
+    out = (
+        Path(args.out)
+        if args.out
+        else (HERE / "results" / f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "meta": meta, "records": records, "startup": startup, "summary": rows,
-        "startup_summary": st_rows, "targets": targets, "report_markdown": report,
-    }, indent=1))
+    out.write_text(
+        json.dumps(
+            {
+                "meta": meta,
+                "records": records,
+                "startup": startup,
+                "summary": rows,
+                "startup_summary": st_rows,
+                "targets": targets,
+                "report_markdown": report,
+            },
+            indent=1,
+        )
+    )
     print(f"\nresults: {out}", flush=True)
     if _SNAPSHOT is not None:
         shutil.rmtree(_SNAPSHOT, ignore_errors=True)

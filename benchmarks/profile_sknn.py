@@ -132,19 +132,23 @@ def profile(name, impl, X, y, config, epochs, out, op_floor):
         impl.fit(X, y, config, epochs)
         wall.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-    out(f"\n## {name}: {min(wall) / n_batches * 1e3:.3f} ms per batch wall, "
+    out(
+        f"\n## {name}: {min(wall) / n_batches * 1e3:.3f} ms per batch wall, "
         f"{min(cpu) / n_batches * 1e3:.3f} ms CPU ({n_batches} batches of "
-        f"{config.batch_size}, no profiler, best of 3)\n")
+        f"{config.batch_size}, no profiler, best of 3)\n"
+    )
 
     if impl.uses_torch:
         census, floor = op_census(impl, X, y, config)
         calls = sum(c for c, _ in census.values())
         work = sum(t for _, t in census.values())
-        out(f"### operators dispatched per batch ({name}): {calls:.1f} calls; "
+        out(
+            f"### operators dispatched per batch ({name}): {calls:.1f} calls; "
             f"{work:.0f} us of work above a do-nothing operator in them; at "
             f"{op_floor:.2f} us per call, dispatching them alone costs about "
             f"{calls * op_floor:.0f} us of the {min(cpu) / n_batches * 1e6:.0f} us "
-            f"CPU per batch (timer floor under the census {floor:.2f} us)\n")
+            f"CPU per batch (timer floor under the census {floor:.2f} us)\n"
+        )
         out(f"{'calls/batch':>11} {'us/batch':>9}  {'operator':<28} issued at")
         for (op, where), (k, t) in sorted(census.items(), key=lambda kv: -kv[1][1]):
             if k >= 0.05:
@@ -167,8 +171,10 @@ def profile(name, impl, X, y, config, epochs, out, op_floor):
         impl.predict(X)
         wall.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
-    out(f"\n### predict on the {X.shape[0]} training rows ({name}): "
-        f"{min(wall) * 1e3:.1f} ms wall, {min(cpu) * 1e3:.1f} ms CPU (best of 3)\n")
+    out(
+        f"\n### predict on the {X.shape[0]} training rows ({name}): "
+        f"{min(wall) * 1e3:.1f} ms wall, {min(cpu) * 1e3:.1f} ms CPU (best of 3)\n"
+    )
     prof = cProfile.Profile()
     prof.enable()
     impl.predict(X)
@@ -195,9 +201,11 @@ def profile(name, impl, X, y, config, epochs, out, op_floor):
             ops_per_batch += per_batch if e.key.startswith("aten::") else 0
         if e.self_cpu_time_total / total < 0.005:
             continue
-        out(f"{e.key[:44]:<44} {per_batch:>11.2f} "
+        out(
+            f"{e.key[:44]:<44} {per_batch:>11.2f} "
             f"{e.self_cpu_time_total / e.count:>8.1f} "
-            f"{100 * e.self_cpu_time_total / total:>7.1f}%")
+            f"{100 * e.self_cpu_time_total / total:>7.1f}%"
+        )
     out(f"\naten operator calls per batch (all levels): {ops_per_batch:.0f}")
 
 
@@ -217,8 +225,10 @@ def main(argv=None):
         print(text, flush=True)
         lines.append(text)
 
-    out(f"# profile: {config.name} ({config.description}), {args.epochs} epochs, "
-        f"torch {torch.__version__}, 1 thread, sknn sources {sknn_fingerprint()}")
+    out(
+        f"# profile: {config.name} ({config.description}), {args.epochs} epochs, "
+        f"torch {torch.__version__}, 1 thread, sknn sources {sknn_fingerprint()}"
+    )
     op_floor = _per_op_floor()
     out(f"fixed cost of one tiny torch op (a.add_(b), 8 floats): {op_floor:.2f} us")
     impls = available()

@@ -182,21 +182,25 @@ def _document_unlisted_names(app, docname, source):
     if docname != "api":
         return
     listed = _listed_in_api(source[0])
-    missing = [
-        n for n in sknn.__all__ if not n.startswith("_") and n not in listed
-    ]
+    missing = [n for n in sknn.__all__ if not n.startswith("_") and n not in listed]
     if not missing:
         return
-    _log.info("api.rst does not list %s yet; documenting them under "
-              "'Other public names'.", ", ".join(missing))
+    _log.info(
+        "api.rst does not list %s yet; documenting them under 'Other public names'.",
+        ", ".join(missing),
+    )
     lines = ["", "Other public names", "------------------", ""]
     for name in missing:
         obj = getattr(sknn, name)
         if isinstance(obj, type) and issubclass(obj, BaseException):
             lines += [f".. autoexception:: sknn.{name}", ""]
         elif isinstance(obj, type):
-            lines += [f".. autoclass:: sknn.{name}", "   :members:",
-                      "   :inherited-members:", ""]
+            lines += [
+                f".. autoclass:: sknn.{name}",
+                "   :members:",
+                "   :inherited-members:",
+                "",
+            ]
         elif callable(obj):
             lines += [f".. autofunction:: sknn.{name}", ""]
         else:
@@ -246,4 +250,3 @@ def setup(app):
     # after intersphinx (priority 500), so it only sees what intersphinx left
     app.connect("missing-reference", _inherited_sklearn_ref_as_text, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
-

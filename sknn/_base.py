@@ -40,6 +40,7 @@ except ImportError:  # older scikit-learn: no callbacks, nothing else changes
     class _CallbackSupport:
         pass
 
+
 HIDDEN_ACTIVATIONS = (
     "identity",
     "logistic",
@@ -807,8 +808,13 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         # the estimator's __dict__ (predict must not change it) and rebuilt
         # when a new fit, or the user, replaces coefs_, intercepts_, one of
         # their arrays, or the activation (scikit-learn reads them at predict).
-        key = (self.activation, self.coefs_, self.intercepts_,
-               *self.coefs_, *self.intercepts_)
+        key = (
+            self.activation,
+            self.coefs_,
+            self.intercepts_,
+            *self.coefs_,
+            *self.intercepts_,
+        )
         cached = _PREDICT_CACHE.get(self)
         if (
             cached is not None

@@ -89,7 +89,11 @@ def regression():
 def regression_multi():
     """Three regression targets at once: y of shape (200, 3)."""
     X, Y = make_regression(
-        n_samples=200, n_features=8, n_informative=6, n_targets=3, noise=2.0,
+        n_samples=200,
+        n_features=8,
+        n_informative=6,
+        n_targets=3,
+        noise=2.0,
         random_state=1,
     )
     Y = (Y - Y.mean(axis=0)) / Y.std(axis=0)
@@ -111,8 +115,14 @@ def imbalanced():
     """A binary problem with about 8% positives (class 1), overlapping
     classes so that an unweighted model sacrifices the minority class."""
     X, y = make_classification(
-        n_samples=600, n_features=6, n_informative=3, n_redundant=0,
-        weights=[0.92, 0.08], class_sep=0.6, flip_y=0.0, random_state=3,
+        n_samples=600,
+        n_features=6,
+        n_informative=3,
+        n_redundant=0,
+        weights=[0.92, 0.08],
+        class_sep=0.6,
+        flip_y=0.0,
+        random_state=3,
     )
     X = StandardScaler().fit_transform(X)
     return _frozen(X, y)

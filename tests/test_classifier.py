@@ -17,8 +17,13 @@ from sknn import MLPClassifier
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-FAST = dict(hidden_layer_sizes=(16,), max_iter=40, learning_rate_init=0.02,
-            random_state=0, device="cpu")
+FAST = dict(
+    hidden_layer_sizes=(16,),
+    max_iter=40,
+    learning_rate_init=0.02,
+    random_state=0,
+    device="cpu",
+)
 
 
 # ---------------------------------------------------------------------------
@@ -188,8 +193,14 @@ def test_binary_predict_proba_has_two_columns(iris_binary):
 # ---------------------------------------------------------------------------
 def test_no_hidden_layer_is_logistic_regression(iris_binary):
     X, y = iris_binary
-    clf = MLPClassifier(hidden_layer_sizes=(), solver="lbfgs", alpha=1e-6,
-                        max_iter=500, random_state=0, device="cpu").fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(),
+        solver="lbfgs",
+        alpha=1e-6,
+        max_iter=500,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     assert clf.n_layers_ == 2
     assert [c.shape for c in clf.coefs_] == [(4, 1)]
     assert clf.predict_proba(X).shape == (X.shape[0], 2)
@@ -206,8 +217,13 @@ def test_no_hidden_layer_is_logistic_regression(iris_binary):
 
 def test_no_hidden_layer_softmax(iris):
     X, y = iris
-    clf = MLPClassifier(hidden_layer_sizes=(), max_iter=100, learning_rate_init=0.05,
-                        random_state=0, device="cpu").fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(),
+        max_iter=100,
+        learning_rate_init=0.05,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     assert [c.shape for c in clf.coefs_] == [(4, 3)]
     assert clf.out_activation_ == "softmax"
     assert clf.score(X, y) > 0.85
@@ -215,16 +231,23 @@ def test_no_hidden_layer_softmax(iris):
 
 def test_fitted_attributes_have_sklearn_names_and_types(iris):
     X, y = iris
-    clf = MLPClassifier(hidden_layer_sizes=(7, 5), max_iter=12, learning_rate_init=0.01,
-                        random_state=0, device="cpu").fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(7, 5),
+        max_iter=12,
+        learning_rate_init=0.01,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     assert clf.n_features_in_ == 4
     assert clf.n_outputs_ == 3
     assert clf.n_layers_ == 4
     assert clf.out_activation_ == "softmax"
     assert [c.shape for c in clf.coefs_] == [(4, 7), (7, 5), (5, 3)]
     assert [b.shape for b in clf.intercepts_] == [(7,), (5,), (3,)]
-    assert all(isinstance(c, np.ndarray) and c.dtype == np.float64
-               for c in clf.coefs_ + clf.intercepts_)
+    assert all(
+        isinstance(c, np.ndarray) and c.dtype == np.float64
+        for c in clf.coefs_ + clf.intercepts_
+    )
     assert isinstance(clf.n_iter_, int) and clf.n_iter_ == 12
     assert clf.t_ == clf.n_iter_ * X.shape[0]
     assert isinstance(clf.loss_curve_, list) and len(clf.loss_curve_) == clf.n_iter_
@@ -284,12 +307,15 @@ def test_dropout_per_layer_length_checked(iris):
         MLPClassifier(hidden_layer_sizes=(4, 4), dropout=[0.1, 0.2, 0.3]).fit(X, y)
 
 
-@pytest.mark.parametrize("extra", [
-    {},
-    {"dropout": 0.3},
-    {"early_stopping": True, "n_iter_no_change": 3},
-    {"solver": "sgd", "learning_rate_init": "auto"},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"dropout": 0.3},
+        {"early_stopping": True, "n_iter_no_change": 3},
+        {"solver": "sgd", "learning_rate_init": "auto"},
+    ],
+)
 def test_same_seed_same_predictions(iris, extra):
     X, y = iris
     params = dict(FAST, max_iter=15, **extra)
@@ -307,12 +333,15 @@ def test_random_state_instance_accepted(iris):
     assert_array_equal(a.coefs_[0], b.coefs_[0])
 
 
-@pytest.mark.parametrize("extra", [
-    {"dropout": 0.3, "shuffle": True},
-    {"early_stopping": True, "learning_rate_init": "auto"},
-    {"solver": "lbfgs", "learning_rate_init": 0.001},
-    {"random_state": np.random.RandomState(3)},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"dropout": 0.3, "shuffle": True},
+        {"early_stopping": True, "learning_rate_init": "auto"},
+        {"solver": "lbfgs", "learning_rate_init": 0.001},
+        {"random_state": np.random.RandomState(3)},
+    ],
+)
 def test_fit_leaves_global_rng_state_untouched(iris, extra):
     X, y = iris
     torch_before = torch.get_rng_state()
@@ -357,8 +386,14 @@ def test_fit_leaves_torch_thread_count_unchanged(iris):
 def _minority_recall(class_weight, data):
     X, y = data
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, stratify=y, random_state=0)
-    clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01,
-                        random_state=0, device="cpu", class_weight=class_weight)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        max_iter=100,
+        learning_rate_init=0.01,
+        random_state=0,
+        device="cpu",
+        class_weight=class_weight,
+    )
     clf.fit(X_tr, y_tr)
     return recall_score(y_te, clf.predict(X_te)), clf
 
@@ -404,9 +439,17 @@ def test_zero_sample_weight_equals_removing_samples(iris, solver):
     rng = np.random.RandomState(0)
     sw = (rng.rand(X.shape[0]) > 0.3).astype(float)
     # full-batch, unshuffled: both fits see the same weighted loss each step
-    params = dict(hidden_layer_sizes=(6,), solver=solver, max_iter=25,
-                  learning_rate_init=0.1, batch_size=X.shape[0], shuffle=False,
-                  random_state=0, device="cpu", tol=0.0)
+    params = dict(
+        hidden_layer_sizes=(6,),
+        solver=solver,
+        max_iter=25,
+        learning_rate_init=0.1,
+        batch_size=X.shape[0],
+        shuffle=False,
+        random_state=0,
+        device="cpu",
+        tol=0.0,
+    )
     weighted = MLPClassifier(**params).fit(X, y, sample_weight=sw)
     removed = MLPClassifier(**params).fit(X[sw > 0], y[sw > 0])
     for a, b in zip(weighted.coefs_, removed.coefs_):
@@ -418,8 +461,13 @@ def test_sample_weight_scales_like_duplicates_in_loss(iris):
     # integer weights act like repeated samples in the (full-batch) loss
     X, y = iris
     sw = np.where(y == 2, 3.0, 1.0)
-    params = dict(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=20,
-                  random_state=0, device="cpu")
+    params = dict(
+        hidden_layer_sizes=(6,),
+        solver="lbfgs",
+        max_iter=20,
+        random_state=0,
+        device="cpu",
+    )
     weighted = MLPClassifier(**params).fit(X, y, sample_weight=sw)
     rep = np.repeat(np.arange(X.shape[0]), sw.astype(int))
     repeated = MLPClassifier(**params).fit(X[rep], y[rep])

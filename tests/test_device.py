@@ -18,14 +18,20 @@ from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-FAST = dict(hidden_layer_sizes=(16,), max_iter=20, learning_rate_init=0.02,
-            random_state=0)
+FAST = dict(
+    hidden_layer_sizes=(16,), max_iter=20, learning_rate_init=0.02, random_state=0
+)
 
 
 def _run_python(code, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
-                         capture_output=True, text=True, env=env, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout.strip().splitlines()
 
@@ -121,11 +127,14 @@ def test_model_from_a_missing_cuda_device_predicts_on_cpu(iris):
 # CUDA
 # ---------------------------------------------------------------------------
 @needs_cuda
-@pytest.mark.parametrize("Est, data", [
-    (MLPClassifier, "iris"),
-    (MLPRegressor, "regression"),
-    (MultiLabelMLP, "multilabel"),
-])
+@pytest.mark.parametrize(
+    "Est, data",
+    [
+        (MLPClassifier, "iris"),
+        (MLPRegressor, "regression"),
+        (MultiLabelMLP, "multilabel"),
+    ],
+)
 def test_cuda_fit_matches_cpu(Est, data, request):
     X, y = request.getfixturevalue(data)
     gpu = Est(**FAST, device="cuda").fit(X, y)
@@ -150,9 +159,15 @@ def test_cuda_explicit_index(iris):
 @needs_cuda
 def test_cuda_float32_and_dropout_and_early_stopping(digits):
     X, y = digits
-    clf = MLPClassifier(hidden_layer_sizes=(64,), dropout=0.2, early_stopping=True,
-                        max_iter=30, learning_rate_init=0.01, random_state=0,
-                        device="cuda").fit(X.astype(np.float32), y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(64,),
+        dropout=0.2,
+        early_stopping=True,
+        max_iter=30,
+        learning_rate_init=0.01,
+        random_state=0,
+        device="cuda",
+    ).fit(X.astype(np.float32), y)
     assert clf.coefs_[0].dtype == np.float32
     assert clf.score(X.astype(np.float32), y) > 0.9
     # the same seed repeats on the GPU too for these sizes
@@ -168,7 +183,8 @@ def test_cuda_model_pickles_to_a_machine_without_cuda(iris, tmp_path):
     path.write_bytes(pickle.dumps(clf))
     np.save(tmp_path / "X.npy", X)
     np.save(tmp_path / "expected.npy", clf.predict_proba(X))
-    lines = _run_python(f"""
+    lines = _run_python(
+        f"""
         import pickle, numpy as np, torch
         assert not torch.cuda.is_available()
         clf = pickle.loads(open({str(path)!r}, "rb").read())
@@ -176,7 +192,9 @@ def test_cuda_model_pickles_to_a_machine_without_cuda(iris, tmp_path):
         expected = np.load({str(tmp_path / "expected.npy")!r})
         print(clf.device_)
         print(np.allclose(clf.predict_proba(X), expected, atol=1e-8))
-    """, env_extra={"CUDA_VISIBLE_DEVICES": ""})
+    """,
+        env_extra={"CUDA_VISIBLE_DEVICES": ""},
+    )
     assert lines[-2:] == ["cuda:0", "True"]
 
 
@@ -193,8 +211,14 @@ def test_cuda_data_moves_once_per_fit_not_per_batch(digits, monkeypatch):
         return out
 
     monkeypatch.setattr(torch.Tensor, "to", counting_to)
-    clf = MLPClassifier(hidden_layer_sizes=(16,), batch_size=10, max_iter=5,
-                        learning_rate_init=0.01, random_state=0, device="cuda")
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        batch_size=10,
+        max_iter=5,
+        learning_rate_init=0.01,
+        random_state=0,
+        device="cuda",
+    )
     clf.fit(X, y)
     n_batches = clf.n_iter_ * 50
     # X went over whole, and nothing is copied batch by batch
@@ -221,9 +245,12 @@ def test_engine_module_is_the_only_torch_importer():
 
     pkg = pathlib.Path(sknn.__file__).parent
     importers = sorted(
-        p.name for p in pkg.glob("*.py")
-        if any(line.startswith(("import torch", "from torch"))
-               for line in p.read_text().splitlines())
+        p.name
+        for p in pkg.glob("*.py")
+        if any(
+            line.startswith(("import torch", "from torch"))
+            for line in p.read_text().splitlines()
+        )
     )
     assert importers == ["_engine.py"]
     assert _engine.torch is torch

@@ -21,9 +21,14 @@ def scaled_digits(digits):
 
 
 def _net(activation="relu", sizes=(32,), max_iter=40):
-    return MLPClassifier(hidden_layer_sizes=sizes, activation=activation,
-                         learning_rate_init=0.01, max_iter=max_iter, random_state=0,
-                         device="cpu")
+    return MLPClassifier(
+        hidden_layer_sizes=sizes,
+        activation=activation,
+        learning_rate_init=0.01,
+        max_iter=max_iter,
+        random_state=0,
+        device="cpu",
+    )
 
 
 def test_hidden_activations_shapes_and_values(iris):
@@ -43,15 +48,17 @@ def test_hidden_activations_sparse_float32_and_no_hidden_layer(iris):
     clf = _net(sizes=(6,)).fit(X.astype(np.float32), y)
     dense = clf.hidden_activations(X.astype(np.float32))
     assert dense[0].dtype == np.float32
-    assert_allclose(clf.hidden_activations(sp.csr_matrix(X.astype(np.float32)))[0],
-                    dense[0])
+    assert_allclose(
+        clf.hidden_activations(sp.csr_matrix(X.astype(np.float32)))[0], dense[0]
+    )
     linear = _net(sizes=()).fit(X, y)
     assert linear.hidden_activations(X) == []
     assert linear.hidden_unit_summary(X) == []
 
 
-@pytest.mark.parametrize("Est, data", [(MLPRegressor, "regression"),
-                                       (MultiLabelMLP, "multilabel")])
+@pytest.mark.parametrize(
+    "Est, data", [(MLPRegressor, "regression"), (MultiLabelMLP, "multilabel")]
+)
 def test_every_estimator_has_diagnostics(Est, data, request):
     X, y = request.getfixturevalue(data)
     est = Est(hidden_layer_sizes=(5,), max_iter=5, device="cpu").fit(X, y)

@@ -13,9 +13,16 @@ from sknn import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-ES = dict(hidden_layer_sizes=(32,), max_iter=200, learning_rate_init=0.05,
-          early_stopping=True, n_iter_no_change=4, tol=0.0, random_state=0,
-          device="cpu")
+ES = dict(
+    hidden_layer_sizes=(32,),
+    max_iter=200,
+    learning_rate_init=0.05,
+    early_stopping=True,
+    n_iter_no_change=4,
+    tol=0.0,
+    random_state=0,
+    device="cpu",
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,18 +63,30 @@ def test_early_stopping_restores_the_best_epoch(noisy_digits):
 def test_early_stopping_attributes(Est, digits_binary):
     X, y = digits_binary
     tol = 0.2
-    est = Est(tol=tol, max_iter=300, solver="sgd", early_stopping=True,
-              random_state=0, device="cpu").fit(X, y)
+    est = Est(
+        tol=tol,
+        max_iter=300,
+        solver="sgd",
+        early_stopping=True,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     assert est.n_iter_ < 300
     assert est.best_loss_ is None
     assert isinstance(est.validation_scores_, list)
     assert len(est.validation_scores_) == est.n_iter_
     assert max(est.validation_scores_) == est.best_validation_score_
     # the last n_iter_no_change + 1 epochs brought no tol improvement
-    for s in est.validation_scores_[-(est.n_iter_no_change + 1):]:
+    for s in est.validation_scores_[-(est.n_iter_no_change + 1) :]:
         assert s < est.best_validation_score_ + tol
-    est = Est(tol=tol, max_iter=300, solver="sgd", early_stopping=False,
-              random_state=0, device="cpu").fit(X, y)
+    est = Est(
+        tol=tol,
+        max_iter=300,
+        solver="sgd",
+        early_stopping=False,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     assert est.validation_scores_ is None
     assert est.best_validation_score_ is None
     assert est.best_loss_ == min(est.loss_curve_)
@@ -121,9 +140,15 @@ def test_validation_score_uses_sample_weight(iris):
 
 def test_ones_sample_weight_with_early_stopping_equals_none(regression):
     X, y = regression
-    params = dict(hidden_layer_sizes=(10,), early_stopping=True, tol=1e-2,
-                  learning_rate_init=0.01, batch_size=10, random_state=42,
-                  device="cpu")
+    params = dict(
+        hidden_layer_sizes=(10,),
+        early_stopping=True,
+        tol=1e-2,
+        learning_rate_init=0.01,
+        batch_size=10,
+        random_state=42,
+        device="cpu",
+    )
     a = MLPRegressor(**params).fit(X, y, sample_weight=np.ones(X.shape[0]))
     b = MLPRegressor(**params).fit(X, y)
     assert_array_equal(a.predict(X), b.predict(X))
@@ -132,8 +157,9 @@ def test_ones_sample_weight_with_early_stopping_equals_none(regression):
 @pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
 def test_warm_start_with_early_stopping_extends_scores(Est, iris):
     X, y = iris
-    est = Est(max_iter=5, random_state=0, warm_start=True, early_stopping=True,
-              device="cpu")
+    est = Est(
+        max_iter=5, random_state=0, warm_start=True, early_stopping=True, device="cpu"
+    )
     est.fit(X, y)
     n_scores = len(est.validation_scores_)
     est.set_params(max_iter=8)
@@ -144,8 +170,9 @@ def test_warm_start_with_early_stopping_extends_scores(Est, iris):
 
 def test_plateau_of_training_loss_stops(iris_binary):
     X, y = iris_binary
-    clf = MLPClassifier(tol=0.5, max_iter=3000, solver="sgd", random_state=0,
-                        device="cpu")
+    clf = MLPClassifier(
+        tol=0.5, max_iter=3000, solver="sgd", random_state=0, device="cpu"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clf.fit(X, y)
@@ -164,10 +191,17 @@ def test_max_iter_warns(iris):
 # Faults
 # ---------------------------------------------------------------------------
 def _diverging(early_stopping):
-    return MLPRegressor(hidden_layer_sizes=(50,), activation="identity", solver="sgd",
-                        learning_rate_init=1.0, max_iter=20,
-                        early_stopping=early_stopping, n_iter_no_change=10,
-                        random_state=0, device="cpu")
+    return MLPRegressor(
+        hidden_layer_sizes=(50,),
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1.0,
+        max_iter=20,
+        early_stopping=early_stopping,
+        n_iter_no_change=10,
+        random_state=0,
+        device="cpu",
+    )
 
 
 def test_non_finite_loss_with_early_stopping_keeps_best_weights(iris):
@@ -204,8 +238,14 @@ def test_keyboard_interrupt_leaves_a_usable_model(iris, monkeypatch, early_stopp
         return real_epoch(self, *args, **kwargs)
 
     monkeypatch.setattr(sknn._engine.Trainer, "epoch", epoch)
-    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, learning_rate_init=0.05,
-                        early_stopping=early_stopping, random_state=0, device="cpu")
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,),
+        max_iter=50,
+        learning_rate_init=0.05,
+        early_stopping=early_stopping,
+        random_state=0,
+        device="cpu",
+    )
     with pytest.warns(UserWarning, match="KeyboardInterrupt"):
         clf.fit(X, y)
     assert clf.n_iter_ == 2

@@ -179,8 +179,9 @@ def test_fused_adam_equals_plain_update(dtype, monkeypatch):
     rng = np.random.RandomState(1)
     p0 = torch.from_numpy(rng.randn(50)).to(dtype)
     grads = [torch.from_numpy(rng.randn(50)).to(dtype) for _ in range(5)]
-    hyper = dict(beta_1=0.9, beta_2=0.999, epsilon=1e-3, momentum=0.0,
-                 nesterov=False, rho=0.9)
+    hyper = dict(
+        beta_1=0.9, beta_2=0.999, epsilon=1e-3, momentum=0.0, nesterov=False, rho=0.9
+    )
     results = {}
     for fused in (True, False):
         monkeypatch.setitem(_engine._FUSED_ADAM, ("cpu", dtype), fused)

@@ -17,8 +17,13 @@ from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-SMALL = dict(hidden_layer_sizes=(8,), max_iter=30, learning_rate_init=0.02,
-             random_state=0, device="cpu")
+SMALL = dict(
+    hidden_layer_sizes=(8,),
+    max_iter=30,
+    learning_rate_init=0.02,
+    random_state=0,
+    device="cpu",
+)
 
 
 def _fitted(Est, data):
@@ -53,10 +58,16 @@ def _grid_search(X, y, n_jobs):
         "dropout": [0.0, 0.3],
         "alpha": [1e-4, 1e-1],
     }
-    est = MLPClassifier(max_iter=15, learning_rate_init=0.02, random_state=0,
-                        device="cpu")
-    search = GridSearchCV(est, grid, cv=KFold(3, shuffle=True, random_state=0),
-                          n_jobs=n_jobs, error_score="raise")
+    est = MLPClassifier(
+        max_iter=15, learning_rate_init=0.02, random_state=0, device="cpu"
+    )
+    search = GridSearchCV(
+        est,
+        grid,
+        cv=KFold(3, shuffle=True, random_state=0),
+        n_jobs=n_jobs,
+        error_score="raise",
+    )
     return search.fit(X, y)
 
 
@@ -86,10 +97,18 @@ def test_cross_val_score(iris, regression):
 
 @pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor, MultiLabelMLP])
 def test_clone_copies_parameters_not_fitted_state(Est, iris, regression, multilabel):
-    data = {MLPClassifier: iris, MLPRegressor: regression,
-            MultiLabelMLP: multilabel}[Est]
-    est = Est(hidden_layer_sizes=(5, 3), dropout=(0.1, 0.2), alpha=0.01,
-              solver="sgd", max_iter=5, random_state=3, device="cpu")
+    data = {MLPClassifier: iris, MLPRegressor: regression, MultiLabelMLP: multilabel}[
+        Est
+    ]
+    est = Est(
+        hidden_layer_sizes=(5, 3),
+        dropout=(0.1, 0.2),
+        alpha=0.01,
+        solver="sgd",
+        max_iter=5,
+        random_state=3,
+        device="cpu",
+    )
     est.fit(*data)
     twin = clone(est)
     assert twin.get_params() == est.get_params()
@@ -144,8 +163,11 @@ def test_unpickling_another_version_warns(iris):
 def test_grid_search_refit_with_convergence_warning_is_not_an_error(iris):
     # a search over short fits warns but completes
     X, y = iris
-    search = GridSearchCV(MLPClassifier(max_iter=2, random_state=0, device="cpu"),
-                          {"alpha": [1e-4, 1e-2]}, cv=2)
+    search = GridSearchCV(
+        MLPClassifier(max_iter=2, random_state=0, device="cpu"),
+        {"alpha": [1e-4, 1e-2]},
+        cv=2,
+    )
     with pytest.warns(ConvergenceWarning):
         search.fit(X, y)
     assert hasattr(search, "best_estimator_")

@@ -10,8 +10,13 @@ from sknn import MLPClassifier, MultiLabelMLP
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-FAST = dict(hidden_layer_sizes=(32,), max_iter=80, learning_rate_init=0.02,
-            random_state=0, device="cpu")
+FAST = dict(
+    hidden_layer_sizes=(32,),
+    max_iter=80,
+    learning_rate_init=0.02,
+    random_state=0,
+    device="cpu",
+)
 
 
 @pytest.mark.parametrize("Est", [MultiLabelMLP, MLPClassifier])
@@ -37,8 +42,14 @@ def test_indicator_y_gives_independent_label_probabilities(Est, multilabel):
 
 def test_lbfgs_fits_training_labels_exactly(multilabel):
     X, Y = multilabel
-    clf = MultiLabelMLP(hidden_layer_sizes=(50,), solver="lbfgs", alpha=1e-5,
-                        max_iter=300, random_state=0, device="cpu").fit(X[:60], Y[:60])
+    clf = MultiLabelMLP(
+        hidden_layer_sizes=(50,),
+        solver="lbfgs",
+        alpha=1e-5,
+        max_iter=300,
+        random_state=0,
+        device="cpu",
+    ).fit(X[:60], Y[:60])
     assert clf.score(X[:60], Y[:60]) > 0.97
 
 
@@ -71,18 +82,25 @@ def test_non_binary_indicator_rejected(multilabel):
 def _rare_label_data():
     rng = np.random.RandomState(0)
     X = rng.randn(600, 8)
-    Y = np.column_stack([
-        X[:, 0] + X[:, 1] > 0,
-        X[:, 2] + 0.8 * rng.randn(600) > 1.6,  # about 10% positive, noisy
-        X[:, 3] > 0,
-    ]).astype(int)
+    Y = np.column_stack(
+        [
+            X[:, 0] + X[:, 1] > 0,
+            X[:, 2] + 0.8 * rng.randn(600) > 1.6,  # about 10% positive, noisy
+            X[:, 3] > 0,
+        ]
+    ).astype(int)
     return X, Y
 
 
 def test_pos_weight_balanced_raises_rare_label_recall():
     X, Y = _rare_label_data()
-    params = dict(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01,
-                  random_state=0, device="cpu")
+    params = dict(
+        hidden_layer_sizes=(16,),
+        max_iter=100,
+        learning_rate_init=0.01,
+        random_state=0,
+        device="cpu",
+    )
     recalls = {}
     for pw in (None, "balanced"):
         clf = MultiLabelMLP(**params, pos_weight=pw).fit(X[:400], Y[:400])
@@ -123,8 +141,9 @@ def test_early_stopping_with_multilabel_does_not_stratify(Est, multilabel):
 @pytest.mark.parametrize("Est", [MultiLabelMLP, MLPClassifier])
 def test_partial_fit_multilabel(Est, multilabel):
     X, Y = multilabel
-    clf = Est(hidden_layer_sizes=(32,), learning_rate_init=0.02, random_state=0,
-              device="cpu")
+    clf = Est(
+        hidden_layer_sizes=(32,), learning_rate_init=0.02, random_state=0, device="cpu"
+    )
     for i in range(30):
         clf.partial_fit(X, Y, classes=np.arange(4) if Est is MLPClassifier else None)
         assert clf.n_iter_ == i + 1

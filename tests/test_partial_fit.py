@@ -10,8 +10,9 @@ from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-PF = dict(hidden_layer_sizes=(16,), learning_rate_init=0.02, random_state=0,
-          device="cpu")
+PF = dict(
+    hidden_layer_sizes=(16,), learning_rate_init=0.02, random_state=0, device="cpu"
+)
 
 
 def test_one_epoch_per_call(iris):
@@ -97,8 +98,13 @@ def test_continues_after_pickle_round_trip(iris):
 def test_joblib_loaded_regressor_learns_new_target(tmp_path):
     import joblib
 
-    reg = MLPRegressor(hidden_layer_sizes=(42,), learning_rate_init=0.01, max_iter=200,
-                       random_state=42, device="cpu").fit([[2.0]], [4.0])
+    reg = MLPRegressor(
+        hidden_layer_sizes=(42,),
+        learning_rate_init=0.01,
+        max_iter=200,
+        random_state=42,
+        device="cpu",
+    ).fit([[2.0]], [4.0])
     joblib.dump(reg, tmp_path / "m.joblib")
     back = joblib.load(tmp_path / "m.joblib")
     for _ in range(200):
@@ -127,8 +133,14 @@ def test_partial_fit_after_fit_continues_from_fitted_weights(iris):
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 def test_partial_fit_equals_fit_full_batch_sgd(regression, momentum):
     X, y = regression
-    params = dict(PF, solver="sgd", learning_rate_init=0.01, batch_size=X.shape[0],
-                  momentum=momentum, shuffle=False)
+    params = dict(
+        PF,
+        solver="sgd",
+        learning_rate_init=0.01,
+        batch_size=X.shape[0],
+        momentum=momentum,
+        shuffle=False,
+    )
     fitted = MLPRegressor(**params, max_iter=30, tol=0.0, n_iter_no_change=1000)
     fitted.fit(X, y)
     inc = MLPRegressor(**params)
@@ -188,8 +200,9 @@ def test_warm_start_rejects_new_classes(iris):
     clf = MLPClassifier(**dict(PF, max_iter=5, warm_start=True)).fit(X, y)
     clf.fit(X, y)  # the same classes: fine
     y_other = np.where(y == 2, 3, y)
-    with pytest.raises(ValueError, match="warm_start can only be used where `y` has"
-                                         " the same classes"):
+    with pytest.raises(
+        ValueError, match="warm_start can only be used where `y` has the same classes"
+    ):
         clf.fit(X, y_other)
 
 
@@ -204,8 +217,15 @@ def test_warm_start_rejects_changed_architecture(iris):
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_warm_start_lbfgs_and_stochastic_add_iterations(iris, solver):
     X, y = iris
-    clf = MLPRegressor(solver=solver, warm_start=True, max_iter=10,
-                       n_iter_no_change=np.inf, tol=0.0, random_state=0, device="cpu")
+    clf = MLPRegressor(
+        solver=solver,
+        warm_start=True,
+        max_iter=10,
+        n_iter_no_change=np.inf,
+        tol=0.0,
+        random_state=0,
+        device="cpu",
+    )
     clf.fit(X, y.astype(float))
     assert clf.n_iter_ == 10
     clf.set_params(max_iter=5)

@@ -13,8 +13,13 @@ from sknn import MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-FAST = dict(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.02,
-            random_state=0, device="cpu")
+FAST = dict(
+    hidden_layer_sizes=(16,),
+    max_iter=60,
+    learning_rate_init=0.02,
+    random_state=0,
+    device="cpu",
+)
 
 
 def test_fits_a_small_regression(regression):
@@ -61,8 +66,15 @@ def test_single_column_2d_y_predicts_1d(regression):
 
 def test_no_hidden_layer_is_linear_regression(regression):
     X, y = regression
-    reg = MLPRegressor(hidden_layer_sizes=(), solver="lbfgs", alpha=0.0, tol=1e-10,
-                       max_iter=500, random_state=0, device="cpu").fit(X, y)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(),
+        solver="lbfgs",
+        alpha=0.0,
+        tol=1e-10,
+        max_iter=500,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     ols = LinearRegression().fit(X, y)
     assert [c.shape for c in reg.coefs_] == [(8, 1)]
     assert_allclose(reg.coefs_[0].ravel(), ols.coef_, atol=1e-4)
@@ -74,8 +86,15 @@ def test_alpha_is_ridge_penalty_without_hidden_layer(regression):
     # the same minimum as Ridge(alpha) on 0.5 * sum of squared errors
     X, y = regression
     alpha = 20.0
-    reg = MLPRegressor(hidden_layer_sizes=(), solver="lbfgs", alpha=alpha, tol=1e-10,
-                       max_iter=500, random_state=0, device="cpu").fit(X, y)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(),
+        solver="lbfgs",
+        alpha=alpha,
+        tol=1e-10,
+        max_iter=500,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     ridge = Ridge(alpha=alpha).fit(X, y)
     assert_allclose(reg.coefs_[0].ravel(), ridge.coef_, atol=1e-4)
 
@@ -120,8 +139,14 @@ def test_sample_weight_zero_equals_removing(regression):
     X, y = regression
     sw = np.ones(X.shape[0])
     sw[::3] = 0.0
-    params = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30, tol=0.0,
-                  random_state=0, device="cpu")
+    params = dict(
+        hidden_layer_sizes=(8,),
+        solver="lbfgs",
+        max_iter=30,
+        tol=0.0,
+        random_state=0,
+        device="cpu",
+    )
     a = MLPRegressor(**params).fit(X, y, sample_weight=sw)
     b = MLPRegressor(**params).fit(X[sw > 0], y[sw > 0])
     assert_allclose(a.predict(X), b.predict(X), rtol=1e-6, atol=1e-8)

@@ -45,8 +45,9 @@ def digits_bin():
 
 @pytest.fixture(scope="module")
 def noisy_regression():
-    X, y = make_regression(n_samples=200, n_features=10, bias=20.0, noise=100.0,
-                           random_state=7)
+    X, y = make_regression(
+        n_samples=200, n_features=10, bias=20.0, noise=100.0, random_state=7
+    )
     return X, (y - y.mean()) / y.std()
 
 
@@ -64,12 +65,22 @@ def test_one_sgd_step_matches_the_worked_example():
     # SGD step (lr 0.1, alpha 0.1, no momentum) on one sample, and the
     # weights and probability worked out on paper.
     X = np.array([[0.6, 0.8, 0.7]])
-    clf = MLPClassifier(solver="sgd", learning_rate_init=0.1, alpha=0.1,
-                        activation="logistic", random_state=1, max_iter=1,
-                        hidden_layer_sizes=2, momentum=0, **CPU)
+    clf = MLPClassifier(
+        solver="sgd",
+        learning_rate_init=0.1,
+        alpha=0.1,
+        activation="logistic",
+        random_state=1,
+        max_iter=1,
+        hidden_layer_sizes=2,
+        momentum=0,
+        **CPU,
+    )
     _quiet(clf.fit, np.vstack([X, X]), [0, 1])  # builds the fitted state
-    clf.coefs_ = [np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0.0]]),
-                  np.array([[0.1], [0.2]])]
+    clf.coefs_ = [
+        np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0.0]]),
+        np.array([[0.1], [0.2]]),
+    ]
     clf.intercepts_ = [np.array([0.1, 0.1]), np.array([1.0])]
     clf.partial_fit(X, [0], classes=[0, 1])
     assert_almost_equal(
@@ -87,8 +98,13 @@ def test_alpha_shrinks_weights(digits_bin):
     X, y = digits_bin
     sums = []
     for alpha in (0, 1):
-        clf = _quiet(MLPClassifier(hidden_layer_sizes=10, alpha=alpha, random_state=1,
-                                   **CPU).fit, X[:100], y[:100])
+        clf = _quiet(
+            MLPClassifier(
+                hidden_layer_sizes=10, alpha=alpha, random_state=1, **CPU
+            ).fit,
+            X[:100],
+            y[:100],
+        )
         sums.append([np.abs(c).sum() for c in clf.coefs_])
     assert np.all(np.array(sums[0]) > np.array(sums[1]))
 
@@ -100,8 +116,14 @@ def test_alpha_shrinks_weights(digits_bin):
 @pytest.mark.parametrize("data", ["digits_multi", "digits_bin"])
 def test_lbfgs_classification(activation, data, request):
     X, y = request.getfixturevalue(data)
-    clf = MLPClassifier(solver="lbfgs", hidden_layer_sizes=50, max_iter=150,
-                        random_state=1, activation=activation, **CPU)
+    clf = MLPClassifier(
+        solver="lbfgs",
+        hidden_layer_sizes=50,
+        max_iter=150,
+        random_state=1,
+        activation=activation,
+        **CPU,
+    )
     _quiet(clf.fit, X[:150], y[:150])
     pred = clf.predict(X[150:])
     assert clf.score(X[:150], y[:150]) > 0.95
@@ -116,19 +138,34 @@ def test_lbfgs_regression(activation, noisy_regression):
     # point (R^2 0.81) for some seeds, in both libraries alike (scikit-learn
     # for seeds 2, 4, 6, 7; sknn for 1, 2, 5 of 0-7): the seed is not the
     # behaviour under test, so this one uses a seed that trains in both.
-    reg = MLPRegressor(solver="lbfgs", hidden_layer_sizes=50, max_iter=200, tol=1e-3,
-                       random_state=0, activation=activation, **CPU)
+    reg = MLPRegressor(
+        solver="lbfgs",
+        hidden_layer_sizes=50,
+        max_iter=200,
+        tol=1e-3,
+        random_state=0,
+        activation=activation,
+        **CPU,
+    )
     _quiet(reg.fit, X, y)
     # a linear network cannot beat the noise; the others fit the training set
     assert reg.score(X, y) > (0.80 if activation == "identity" else 0.98)
 
 
-@pytest.mark.parametrize("Est, data", [(MLPClassifier, "digits_multi"),
-                                       (MLPRegressor, "noisy_regression")])
+@pytest.mark.parametrize(
+    "Est, data", [(MLPClassifier, "digits_multi"), (MLPRegressor, "noisy_regression")]
+)
 def test_lbfgs_max_fun(Est, data, request):
     X, y = request.getfixturevalue(data)
-    est = Est(solver="lbfgs", hidden_layer_sizes=50, max_iter=150, max_fun=10,
-              tol=0.0, random_state=1, **CPU)
+    est = Est(
+        solver="lbfgs",
+        hidden_layer_sizes=50,
+        max_iter=150,
+        max_fun=10,
+        tol=0.0,
+        random_state=1,
+        **CPU,
+    )
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
     assert est.n_iter_ <= 10
@@ -136,8 +173,14 @@ def test_lbfgs_max_fun(Est, data, request):
 
 def test_multioutput_regression():
     X, y = make_regression(n_samples=200, n_targets=5, random_state=11)
-    reg = MLPRegressor(solver="lbfgs", hidden_layer_sizes=50, max_iter=200, tol=1e-2,
-                       random_state=1, **CPU).fit(X, y)
+    reg = MLPRegressor(
+        solver="lbfgs",
+        hidden_layer_sizes=50,
+        max_iter=200,
+        tol=1e-2,
+        random_state=1,
+        **CPU,
+    ).fit(X, y)
     assert reg.score(X, y) > 0.9
 
 
@@ -145,15 +188,29 @@ def test_multioutput_regression():
 # Multilabel through MLPClassifier
 # ---------------------------------------------------------------------------
 def test_multilabel_classification():
-    X, Y = make_multilabel_classification(n_samples=50, random_state=0,
-                                          return_indicator=True)
-    clf = MLPClassifier(solver="lbfgs", hidden_layer_sizes=50, alpha=1e-5,
-                        max_iter=150, random_state=0, activation="logistic", **CPU)
+    X, Y = make_multilabel_classification(
+        n_samples=50, random_state=0, return_indicator=True
+    )
+    clf = MLPClassifier(
+        solver="lbfgs",
+        hidden_layer_sizes=50,
+        alpha=1e-5,
+        max_iter=150,
+        random_state=0,
+        activation="logistic",
+        **CPU,
+    )
     _quiet(clf.fit, X, Y)
     assert clf.score(X, Y) > 0.97
-    clf = MLPClassifier(solver="sgd", hidden_layer_sizes=50, random_state=0,
-                        activation="logistic", alpha=1e-5, learning_rate_init=0.2,
-                        **CPU)
+    clf = MLPClassifier(
+        solver="sgd",
+        hidden_layer_sizes=50,
+        random_state=0,
+        activation="logistic",
+        alpha=1e-5,
+        learning_rate_init=0.2,
+        **CPU,
+    )
     for _ in range(100):
         clf.partial_fit(X, Y, classes=[0, 1, 2, 3, 4])
     assert clf.score(X, Y) > 0.9
@@ -162,10 +219,10 @@ def test_multilabel_classification():
 
 
 def test_predict_proba_multilabel():
-    X, Y = make_multilabel_classification(n_samples=50, random_state=0,
-                                          return_indicator=True)
-    clf = MLPClassifier(solver="lbfgs", hidden_layer_sizes=30, random_state=0,
-                        **CPU)
+    X, Y = make_multilabel_classification(
+        n_samples=50, random_state=0, return_indicator=True
+    )
+    clf = MLPClassifier(solver="lbfgs", hidden_layer_sizes=30, random_state=0, **CPU)
     _quiet(clf.fit, X, Y)
     proba = clf.predict_proba(X)
     assert proba.shape == Y.shape
@@ -187,8 +244,9 @@ def test_predict_proba_multilabel():
 # ---------------------------------------------------------------------------
 def test_predict_proba_binary(digits_bin):
     X, y = digits_bin[0][:50], digits_bin[1][:50]
-    clf = MLPClassifier(hidden_layer_sizes=5, activation="logistic", random_state=1,
-                        **CPU)
+    clf = MLPClassifier(
+        hidden_layer_sizes=5, activation="logistic", random_state=1, **CPU
+    )
     _quiet(clf.fit, X, y)
     proba, log_proba = clf.predict_proba(X), clf.predict_log_proba(X)
     assert proba.shape == (50, 2)
@@ -220,8 +278,9 @@ def test_partial_fit_different_classes_error():
 @pytest.mark.parametrize("data", ["digits_multi", "digits_bin"])
 def test_partial_fit_classification_agrees_with_fit(data, request):
     X, y = request.getfixturevalue(data)
-    params = dict(solver="sgd", random_state=1, alpha=1e-5, learning_rate_init=0.2,
-                  **CPU)
+    params = dict(
+        solver="sgd", random_state=1, alpha=1e-5, learning_rate_init=0.2, **CPU
+    )
     fitted = _quiet(MLPClassifier(max_iter=100, tol=0, **params).fit, X, y)
     inc = MLPClassifier(**params)
     for _ in range(100):
@@ -240,9 +299,15 @@ def test_partial_fit_unseen_classes():
 @pytest.mark.parametrize("momentum", [0, 0.9])
 def test_partial_fit_regression_agrees_with_fit(momentum, noisy_regression):
     X, y = noisy_regression
-    params = dict(solver="sgd", activation="relu", random_state=1,
-                  learning_rate_init=0.01, batch_size=X.shape[0], momentum=momentum,
-                  **CPU)
+    params = dict(
+        solver="sgd",
+        activation="relu",
+        random_state=1,
+        learning_rate_init=0.01,
+        batch_size=X.shape[0],
+        momentum=momentum,
+        **CPU,
+    )
     fitted = _quiet(MLPRegressor(max_iter=100, **params).fit, X, y)
     inc = MLPRegressor(**params)
     for _ in range(100):
@@ -253,8 +318,9 @@ def test_partial_fit_regression_agrees_with_fit(momentum, noisy_regression):
 
 def test_partial_fit_errors():
     with pytest.raises(ValueError):
-        MLPClassifier(solver="sgd", **CPU).partial_fit([[3, 2], [1, 6]], [1, 0],
-                                                       classes=[2])
+        MLPClassifier(solver="sgd", **CPU).partial_fit(
+            [[3, 2], [1, 6]], [1, 0], classes=[2]
+        )
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
 
 
@@ -264,8 +330,9 @@ def test_partial_fit_with_early_stopping_trains_without_validation(iris):
     # early stopping to fit, so the same estimator serves both (dask-ml's
     # Incremental calls partial_fit on estimators configured for fit).
     X, y = iris
-    clf = _quiet(MLPClassifier(early_stopping=True, max_iter=5, random_state=0,
-                               **CPU).fit, X, y)
+    clf = _quiet(
+        MLPClassifier(early_stopping=True, max_iter=5, random_state=0, **CPU).fit, X, y
+    )
     n = clf.n_iter_
     clf.partial_fit(X, y)
     assert clf.n_iter_ == n + 1
@@ -277,8 +344,7 @@ def test_partial_fit_with_early_stopping_trains_without_validation(iris):
 # ---------------------------------------------------------------------------
 def test_shuffle():
     X, y = make_regression(n_samples=50, n_features=5, n_targets=1, random_state=0)
-    params = dict(hidden_layer_sizes=1, max_iter=1, batch_size=1, random_state=0,
-                  **CPU)
+    params = dict(hidden_layer_sizes=1, max_iter=1, batch_size=1, random_state=0, **CPU)
     for shuffle in (True, False):
         a = _quiet(MLPRegressor(shuffle=shuffle, **params).fit, X, y)
         b = _quiet(MLPRegressor(shuffle=shuffle, **params).fit, X, y)
@@ -305,8 +371,9 @@ def test_tolerance_stops_early():
 
 def test_verbose_sgd(capsys):
     X, y = [[3, 2], [1, 6]], [1, 0]
-    clf = MLPClassifier(solver="sgd", max_iter=2, verbose=10, hidden_layer_sizes=2,
-                        **CPU)
+    clf = MLPClassifier(
+        solver="sgd", max_iter=2, verbose=10, hidden_layer_sizes=2, **CPU
+    )
     _quiet(clf.fit, X, y)
     clf.partial_fit(X, y)
     assert "Iteration" in capsys.readouterr().out
@@ -315,8 +382,15 @@ def test_verbose_sgd(capsys):
 @pytest.mark.parametrize("n_iter_no_change", [2, 5, 10, 50])
 def test_n_iter_no_change(n_iter_no_change, digits_bin, capsys):
     X, y = digits_bin[0][:100], digits_bin[1][:100]
-    clf = MLPClassifier(tol=0.01, max_iter=3000, solver="sgd", verbose=1,
-                        n_iter_no_change=n_iter_no_change, random_state=0, **CPU)
+    clf = MLPClassifier(
+        tol=0.01,
+        max_iter=3000,
+        solver="sgd",
+        verbose=1,
+        n_iter_no_change=n_iter_no_change,
+        random_state=0,
+        **CPU,
+    )
     clf.fit(X, y)
     assert clf.n_iter_ < 3000
     out = capsys.readouterr().out
@@ -325,8 +399,14 @@ def test_n_iter_no_change(n_iter_no_change, digits_bin, capsys):
 
 def test_n_iter_no_change_inf(digits_bin):
     X, y = digits_bin[0][:100], digits_bin[1][:100]
-    clf = MLPClassifier(tol=1e9, max_iter=60, solver="sgd", n_iter_no_change=np.inf,
-                        random_state=0, **CPU)
+    clf = MLPClassifier(
+        tol=1e9,
+        max_iter=60,
+        solver="sgd",
+        n_iter_no_change=np.inf,
+        random_state=0,
+        **CPU,
+    )
     with pytest.warns(ConvergenceWarning):
         clf.fit(X, y)
     assert clf.n_iter_ == 60
@@ -337,15 +417,23 @@ def test_n_iter_no_change_inf(digits_bin):
 # ---------------------------------------------------------------------------
 def test_warm_start_class_checks(iris):
     X, y = iris
-    params = dict(hidden_layer_sizes=2, solver="lbfgs", warm_start=True,
-                  random_state=42, tol=1e-2, **CPU)
+    params = dict(
+        hidden_layer_sizes=2,
+        solver="lbfgs",
+        warm_start=True,
+        random_state=42,
+        tol=1e-2,
+        **CPU,
+    )
     clf = _quiet(MLPClassifier(**params).fit, X, y)
     _quiet(clf.fit, X, y)
     y_3 = np.array([0] * 40 + [1] * 40 + [2] * 70)
     _quiet(clf.fit, X, y_3)
-    for y_i in (np.array([0] * 50 + [1] * 50 + [3] * 50),
-                np.array([0] * 37 + [1] * 37 + [2] * 38 + [3] * 38),
-                np.array([0] * 30 + [1] * 30 + [2] * 30 + [3] * 30 + [4] * 30)):
+    for y_i in (
+        np.array([0] * 50 + [1] * 50 + [3] * 50),
+        np.array([0] * 37 + [1] * 37 + [2] * 38 + [3] * 38),
+        np.array([0] * 30 + [1] * 30 + [2] * 30 + [3] * 30 + [4] * 30),
+    ):
         clf = _quiet(MLPClassifier(**params).fit, X, y)
         message = (
             "warm_start can only be used where `y` has the same classes as in "
@@ -380,8 +468,14 @@ def test_warm_start_runs_max_iter_more_epochs(Est, iris):
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_warm_start_no_convergence_warns_every_time(Est, solver, iris):
     X, y = iris
-    model = Est(solver=solver, warm_start=True, max_iter=10, n_iter_no_change=np.inf,
-                random_state=0, **CPU)
+    model = Est(
+        solver=solver,
+        warm_start=True,
+        max_iter=10,
+        n_iter_no_change=np.inf,
+        random_state=0,
+        **CPU,
+    )
     with pytest.warns(ConvergenceWarning):
         model.fit(X, y)
     assert model.n_iter_ == 10
@@ -395,13 +489,25 @@ def test_warm_start_no_convergence_warns_every_time(Est, solver, iris):
 def test_learning_rate_over_warm_start(iris, capsys):
     X, y = iris[0][:4], np.array([1, 1, 1, 0])
     for schedule in ("constant", "invscaling"):
-        clf = MLPClassifier(solver="sgd", hidden_layer_sizes=4, learning_rate=schedule,
-                            max_iter=1, power_t=0.25, warm_start=True, verbose=1,
-                            learning_rate_init=0.001, **CPU)
+        clf = MLPClassifier(
+            solver="sgd",
+            hidden_layer_sizes=4,
+            learning_rate=schedule,
+            max_iter=1,
+            power_t=0.25,
+            warm_start=True,
+            verbose=1,
+            learning_rate_init=0.001,
+            **CPU,
+        )
         for _ in range(3):
             _quiet(clf.fit, X, y)
-        rates = [float(v) for v in re.findall(r"learning rate = ([0-9.e+-]+)",
-                                              capsys.readouterr().out)]
+        rates = [
+            float(v)
+            for v in re.findall(
+                r"learning rate = ([0-9.e+-]+)", capsys.readouterr().out
+            )
+        ]
         # the rate after two epochs of four samples (t = 8)
         expected = 0.001 if schedule == "constant" else 0.001 / (8 + 1) ** 0.25
         assert rates[-1] == pytest.approx(expected, rel=1e-5)
@@ -412,23 +518,39 @@ def test_learning_rate_over_warm_start(iris, capsys):
 # ---------------------------------------------------------------------------
 def test_classifier_float32_and_float64_agree():
     X, y = load_digits(n_class=3, return_X_y=True)
-    params = dict(alpha=1e-5, hidden_layer_sizes=(5, 3), random_state=1, max_iter=100,
-                  tol=1e-1, **CPU)
+    params = dict(
+        alpha=1e-5,
+        hidden_layer_sizes=(5, 3),
+        random_state=1,
+        max_iter=100,
+        tol=1e-1,
+        **CPU,
+    )
     m64 = _quiet(MLPClassifier(**params).fit, X[:300], y[:300])
     m32 = _quiet(MLPClassifier(**params).fit, X[:300].astype(np.float32), y[:300])
     assert_array_equal(m64.predict(X[300:]), m32.predict(X[300:].astype(np.float32)))
-    assert_allclose(m64.predict_proba(X[300:]),
-                    m32.predict_proba(X[300:].astype(np.float32)), rtol=1e-2)
+    assert_allclose(
+        m64.predict_proba(X[300:]),
+        m32.predict_proba(X[300:].astype(np.float32)),
+        rtol=1e-2,
+    )
 
 
 def test_regressor_float32_and_float64_agree():
     X, y = load_digits(n_class=3, return_X_y=True)
-    params = dict(alpha=1e-5, hidden_layer_sizes=(5, 3), random_state=1, max_iter=150,
-                  tol=1e-3, **CPU)
+    params = dict(
+        alpha=1e-5,
+        hidden_layer_sizes=(5, 3),
+        random_state=1,
+        max_iter=150,
+        tol=1e-3,
+        **CPU,
+    )
     m64 = _quiet(MLPRegressor(**params).fit, X[:300], y[:300])
     m32 = _quiet(MLPRegressor(**params).fit, X[:300].astype(np.float32), y[:300])
-    assert_allclose(m64.predict(X[300:]), m32.predict(X[300:].astype(np.float32)),
-                    rtol=5e-4)
+    assert_allclose(
+        m64.predict(X[300:]), m32.predict(X[300:].astype(np.float32)), rtol=5e-4
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -436,8 +558,18 @@ def test_regressor_float32_and_float64_agree():
 def test_param_dtypes_follow_X(dtype, Est):
     X, y = load_digits(n_class=3, return_X_y=True)
     X = X.astype(dtype)
-    est = _quiet(Est(alpha=1e-5, hidden_layer_sizes=(5, 3), random_state=1,
-                     max_iter=50, tol=1e-1, **CPU).fit, X[:300], y[:300])
+    est = _quiet(
+        Est(
+            alpha=1e-5,
+            hidden_layer_sizes=(5, 3),
+            random_state=1,
+            max_iter=50,
+            tol=1e-1,
+            **CPU,
+        ).fit,
+        X[:300],
+        y[:300],
+    )
     assert all(c.dtype == dtype for c in est.coefs_ + est.intercepts_)
     if Est is MLPRegressor:
         assert est.predict(X[300:]).dtype == dtype

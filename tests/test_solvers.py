@@ -56,8 +56,7 @@ def test_solver_on_digits_comparable_to_sklearn(solver, digits_split):
     X_tr, X_te, y_tr, y_te = digits_split
     settings = _settings(solver, hidden_layer_sizes=(16,), max_iter=40)
     ours = MLPClassifier(**settings, device="cpu").fit(X_tr, y_tr).score(X_te, y_te)
-    ref = _reference(solver, sk_nn.MLPClassifier, MLPClassifier, settings,
-                     digits_split)
+    ref = _reference(solver, sk_nn.MLPClassifier, MLPClassifier, settings, digits_split)
     assert ours > 0.9
     assert ours >= ref - 0.05, (ours, ref)
 
@@ -67,8 +66,7 @@ def test_solver_on_diabetes_comparable_to_sklearn(solver, diabetes_split):
     X_tr, X_te, y_tr, y_te = diabetes_split
     settings = _settings(solver, hidden_layer_sizes=(8,), alpha=1.0, max_iter=100)
     ours = MLPRegressor(**settings, device="cpu").fit(X_tr, y_tr).score(X_te, y_te)
-    ref = _reference(solver, sk_nn.MLPRegressor, MLPRegressor, settings,
-                     diabetes_split)
+    ref = _reference(solver, sk_nn.MLPRegressor, MLPRegressor, settings, diabetes_split)
     assert ours > 0.15  # R^2 well above a constant prediction
     assert ours >= ref - 0.1, (ours, ref)
 
@@ -77,9 +75,16 @@ def test_sgd_momentum_variants_differ_and_train(iris):
     X, y = iris
     coefs = []
     for momentum, nesterov in [(0.0, False), (0.9, False), (0.9, True)]:
-        clf = MLPClassifier(hidden_layer_sizes=(8,), solver="sgd", momentum=momentum,
-                            nesterovs_momentum=nesterov, learning_rate_init=0.05,
-                            max_iter=60, random_state=0, device="cpu").fit(X, y)
+        clf = MLPClassifier(
+            hidden_layer_sizes=(8,),
+            solver="sgd",
+            momentum=momentum,
+            nesterovs_momentum=nesterov,
+            learning_rate_init=0.05,
+            max_iter=60,
+            random_state=0,
+            device="cpu",
+        ).fit(X, y)
         assert clf.score(X, y) > 0.85
         coefs.append(clf.coefs_[0])
     assert not np.allclose(coefs[0], coefs[1])
@@ -91,9 +96,15 @@ def test_adamw_decay_is_decoupled_and_shrinks_weights(iris):
     norms = {}
     for solver in ("adam", "adamw"):
         for alpha in (0.0, 0.5):
-            clf = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, alpha=alpha,
-                                learning_rate_init=0.01, max_iter=60, random_state=0,
-                                device="cpu").fit(X, y)
+            clf = MLPClassifier(
+                hidden_layer_sizes=(8,),
+                solver=solver,
+                alpha=alpha,
+                learning_rate_init=0.01,
+                max_iter=60,
+                random_state=0,
+                device="cpu",
+            ).fit(X, y)
             norms[solver, alpha] = sum(np.square(c).sum() for c in clf.coefs_)
     # without a penalty the two are the same optimizer
     assert_allclose(norms["adam", 0.0], norms["adamw", 0.0], rtol=1e-10)
@@ -104,8 +115,14 @@ def test_adamw_decay_is_decoupled_and_shrinks_weights(iris):
 
 def test_lbfgs_max_fun_limits_evaluations(digits_binary):
     X, y = digits_binary
-    clf = MLPClassifier(hidden_layer_sizes=(20,), solver="lbfgs", max_iter=150,
-                        max_fun=10, random_state=0, device="cpu")
+    clf = MLPClassifier(
+        hidden_layer_sizes=(20,),
+        solver="lbfgs",
+        max_iter=150,
+        max_fun=10,
+        random_state=0,
+        device="cpu",
+    )
     with pytest.warns(ConvergenceWarning):
         clf.fit(X, y)
     assert clf.n_iter_ <= 10
@@ -114,8 +131,13 @@ def test_lbfgs_max_fun_limits_evaluations(digits_binary):
 
 def test_lbfgs_fits_and_records_loss_curve(digits_binary):
     X, y = digits_binary
-    clf = MLPClassifier(hidden_layer_sizes=(20,), solver="lbfgs", max_iter=50,
-                        random_state=0, device="cpu").fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(20,),
+        solver="lbfgs",
+        max_iter=50,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     assert clf.score(X, y) > 0.99
     assert len(clf.loss_curve_) == clf.n_iter_
     assert clf.loss_ == pytest.approx(clf.loss_curve_[-1])
@@ -143,17 +165,31 @@ def _printed_rates(capsys, est, X, y):
 
 
 def test_constant_rate(capsys, iris):
-    est = MLPClassifier(solver="sgd", learning_rate="constant", learning_rate_init=0.03,
-                        max_iter=6, verbose=1, random_state=0, device="cpu")
+    est = MLPClassifier(
+        solver="sgd",
+        learning_rate="constant",
+        learning_rate_init=0.03,
+        max_iter=6,
+        verbose=1,
+        random_state=0,
+        device="cpu",
+    )
     rates, _ = _printed_rates(capsys, est, *iris)
     assert_allclose(rates, 0.03, rtol=1e-5)
 
 
 def test_invscaling_rate(capsys, iris):
     X, y = iris
-    est = MLPClassifier(solver="sgd", learning_rate="invscaling", power_t=0.5,
-                        learning_rate_init=0.5, max_iter=5, verbose=1, random_state=0,
-                        device="cpu")
+    est = MLPClassifier(
+        solver="sgd",
+        learning_rate="invscaling",
+        power_t=0.5,
+        learning_rate_init=0.5,
+        max_iter=5,
+        verbose=1,
+        random_state=0,
+        device="cpu",
+    )
     rates, _ = _printed_rates(capsys, est, X, y)
     # scikit-learn's rule: lr / (t + 1) ** power_t, t = samples seen before
     # the epoch
@@ -163,9 +199,17 @@ def test_invscaling_rate(capsys, iris):
 
 def test_invscaling_continues_over_warm_start(capsys, iris):
     X, y = iris
-    est = MLPClassifier(solver="sgd", learning_rate="invscaling", power_t=0.25,
-                        learning_rate_init=0.2, max_iter=1, warm_start=True,
-                        verbose=1, random_state=0, device="cpu")
+    est = MLPClassifier(
+        solver="sgd",
+        learning_rate="invscaling",
+        power_t=0.25,
+        learning_rate_init=0.2,
+        max_iter=1,
+        warm_start=True,
+        verbose=1,
+        random_state=0,
+        device="cpu",
+    )
     for _ in range(3):
         rates, _ = _printed_rates(capsys, est, X, y)
     # the third epoch runs at lr / (2 n + 1) ** power_t
@@ -174,9 +218,17 @@ def test_invscaling_continues_over_warm_start(capsys, iris):
 
 def test_adaptive_rate_divides_by_five_on_plateau(capsys, iris_binary):
     X, y = iris_binary
-    est = MLPClassifier(solver="sgd", learning_rate="adaptive", learning_rate_init=0.1,
-                        tol=0.5, n_iter_no_change=2, max_iter=3000, verbose=1,
-                        random_state=0, device="cpu")
+    est = MLPClassifier(
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.1,
+        tol=0.5,
+        n_iter_no_change=2,
+        max_iter=3000,
+        verbose=1,
+        random_state=0,
+        device="cpu",
+    )
     rates, out = _printed_rates(capsys, est, X, y)
     assert est.n_iter_ < 3000
     assert "Learning rate too small. Stopping." in out
@@ -189,9 +241,17 @@ def test_adaptive_rate_divides_by_five_on_plateau(capsys, iris_binary):
 
 
 def test_decay_rate_reaches_one_hundredth(capsys, iris):
-    est = MLPClassifier(solver="sgd", learning_rate="decay", learning_rate_init=0.1,
-                        max_iter=20, tol=0.0, n_iter_no_change=100, verbose=1,
-                        random_state=0, device="cpu")
+    est = MLPClassifier(
+        solver="sgd",
+        learning_rate="decay",
+        learning_rate_init=0.1,
+        max_iter=20,
+        tol=0.0,
+        n_iter_no_change=100,
+        verbose=1,
+        random_state=0,
+        device="cpu",
+    )
     rates, _ = _printed_rates(capsys, est, *iris)
     assert rates[0] == pytest.approx(0.1)
     assert rates[-1] == pytest.approx(0.001, rel=1e-4)
@@ -206,8 +266,13 @@ def test_decay_rate_reaches_one_hundredth(capsys, iris):
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_auto_rate_trains_where_a_large_fixed_rate_fails(solver, digits_split):
     X_tr, X_te, y_tr, y_te = digits_split
-    params = dict(hidden_layer_sizes=(32,), solver=solver, max_iter=30,
-                  random_state=0, device="cpu")
+    params = dict(
+        hidden_layer_sizes=(32,),
+        solver=solver,
+        max_iter=30,
+        random_state=0,
+        device="cpu",
+    )
     too_large = MLPClassifier(**params, learning_rate_init=10.0)
     try:
         with np.errstate(all="ignore"):
@@ -224,8 +289,13 @@ def test_auto_rate_trains_where_a_large_fixed_rate_fails(solver, digits_split):
 
 def test_auto_rate_is_reproducible_and_kept_on_warm_start(iris):
     X, y = iris
-    params = dict(hidden_layer_sizes=(8,), learning_rate_init="auto", max_iter=5,
-                  random_state=0, device="cpu")
+    params = dict(
+        hidden_layer_sizes=(8,),
+        learning_rate_init="auto",
+        max_iter=5,
+        random_state=0,
+        device="cpu",
+    )
     a = MLPClassifier(**params).fit(X, y)
     b = MLPClassifier(**params).fit(X, y)
     assert a.learning_rate_init_ == b.learning_rate_init_
@@ -249,17 +319,27 @@ def test_fixed_rate_reported_as_given(iris):
 )
 def test_every_activation_fits(activation, iris):
     X, y = iris
-    clf = MLPClassifier(hidden_layer_sizes=(16,), activation=activation,
-                        learning_rate_init=0.02, max_iter=60, random_state=0,
-                        device="cpu").fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(16,),
+        activation=activation,
+        learning_rate_init=0.02,
+        max_iter=60,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     assert clf.score(X, y) > 0.85
     # hidden activations come out as the named function of the first layer
     h = clf.hidden_activations(X[:5])[0]
     z = X[:5] @ clf.coefs_[0] + clf.intercepts_[0]
     ref = {
-        "identity": lambda t: t, "logistic": torch.sigmoid, "tanh": torch.tanh,
-        "relu": torch.relu, "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
-        "elu": F.elu, "gelu": F.gelu, "silu": F.silu,
+        "identity": lambda t: t,
+        "logistic": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "leaky_relu": lambda t: F.leaky_relu(t, 0.01),
+        "elu": F.elu,
+        "gelu": F.gelu,
+        "silu": F.silu,
     }[activation](torch.from_numpy(z)).numpy()
     assert_allclose(h, ref, rtol=1e-10, atol=1e-12)
 
@@ -269,9 +349,16 @@ def _initial_weights(activation):
     rng = np.random.RandomState(0)
     X = rng.randn(64, 300)
     y = rng.randint(0, 2, 64)
-    clf = MLPClassifier(hidden_layer_sizes=(400, 400), activation=activation,
-                        solver="sgd", momentum=0.0, learning_rate_init=1e-12,
-                        max_iter=1, random_state=0, device="cpu").fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(400, 400),
+        activation=activation,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=1e-12,
+        max_iter=1,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     return clf.coefs_
 
 
@@ -286,8 +373,9 @@ def test_he_initialisation_for_relu_family(activation):
     assert W2.std() == pytest.approx(np.sqrt(2 / (400 + 1)), rel=0.1)
 
 
-@pytest.mark.parametrize("activation, factor", [("tanh", 6.0), ("identity", 6.0),
-                                                ("logistic", 2.0)])
+@pytest.mark.parametrize(
+    "activation, factor", [("tanh", 6.0), ("identity", 6.0), ("logistic", 2.0)]
+)
 def test_glorot_initialisation_for_others(activation, factor):
     W0, W1, _ = _initial_weights(activation)
     # uniform(-sqrt(factor / (fan_in + fan_out)), +), as scikit-learn
@@ -301,8 +389,14 @@ def test_he_init_keeps_relu_activations_from_shrinking():
     rng = np.random.RandomState(1)
     X = rng.randn(200, 100)
     y = rng.randint(0, 2, 200)
-    clf = MLPClassifier(hidden_layer_sizes=(100,) * 6, solver="sgd", momentum=0.0,
-                        learning_rate_init=1e-12, max_iter=1, random_state=0,
-                        device="cpu").fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(100,) * 6,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=1e-12,
+        max_iter=1,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     rms = [np.sqrt(np.mean(a**2)) for a in clf.hidden_activations(X)]
     assert rms[-1] / rms[0] > 0.5

@@ -23,8 +23,9 @@ def _epoch_lines(out):
 
 def test_one_line_per_epoch(capsys, iris):
     X, y = iris
-    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=7, verbose=1,
-                        random_state=0, device="cpu").fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=7, verbose=1, random_state=0, device="cpu"
+    ).fit(X, y)
     lines = _epoch_lines(capsys.readouterr().out)
     assert len(lines) == clf.n_iter_ == 7
     for i, line in enumerate(lines, start=1):
@@ -38,8 +39,14 @@ def test_one_line_per_epoch(capsys, iris):
 
 def test_validation_score_printed_with_early_stopping(capsys, iris):
     X, y = iris
-    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=6, early_stopping=True,
-                        verbose=True, random_state=0, device="cpu").fit(X, y)
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,),
+        max_iter=6,
+        early_stopping=True,
+        verbose=True,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     lines = _epoch_lines(capsys.readouterr().out)
     assert len(lines) == clf.n_iter_
     printed = [float(LINE.match(line).group(3)) for line in lines]
@@ -48,24 +55,34 @@ def test_validation_score_printed_with_early_stopping(capsys, iris):
 
 def test_silent_by_default(capsys, iris):
     MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, device="cpu").fit(*iris)
-    MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=3,
-                  device="cpu").fit(*iris)
+    MLPClassifier(
+        hidden_layer_sizes=(8,), solver="lbfgs", max_iter=3, device="cpu"
+    ).fit(*iris)
     assert capsys.readouterr().out == ""
 
 
 def test_stopping_message(capsys, iris_binary):
     X, y = iris_binary
-    MLPClassifier(tol=0.5, n_iter_no_change=3, max_iter=100, verbose=1,
-                  random_state=0, device="cpu").fit(X, y)
+    MLPClassifier(
+        tol=0.5,
+        n_iter_no_change=3,
+        max_iter=100,
+        verbose=1,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
     out = capsys.readouterr().out
-    assert ("Training loss did not improve more than tol=0.500000 for 3 "
-            "consecutive epochs. Stopping.") in out
+    assert (
+        "Training loss did not improve more than tol=0.500000 for 3 "
+        "consecutive epochs. Stopping."
+    ) in out
 
 
 def test_partial_fit_prints_its_epoch(capsys, iris):
     X, y = iris
-    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, verbose=10,
-                        random_state=0, device="cpu")
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,), max_iter=2, verbose=10, random_state=0, device="cpu"
+    )
     clf.fit(X, y)
     clf.partial_fit(X, y)
     lines = _epoch_lines(capsys.readouterr().out)

@@ -60,14 +60,18 @@ results = {}
 for name, cls in [("scikit-learn", SklearnMLPClassifier), ("sknn", SknnMLPClassifier)]:
     results[name] = run(cls)
     clf, score, seconds = results[name]
-    print(f"{name:12s} test accuracy {score:.3f}   fit {seconds:.2f} s   "
-          f"epochs {clf.n_iter_}   final loss {clf.loss_:.4f}")
+    print(
+        f"{name:12s} test accuracy {score:.3f}   fit {seconds:.2f} s   "
+        f"epochs {clf.n_iter_}   final loss {clf.loss_:.4f}"
+    )
 
 # %%
 # The fitted attributes have the same names and shapes.
 for name, (clf, _, _) in results.items():
-    print(f"{name:12s} coefs_ {[c.shape for c in clf.coefs_]}  "
-          f"classes_ {clf.classes_[:3]}...  out_activation_ {clf.out_activation_!r}")
+    print(
+        f"{name:12s} coefs_ {[c.shape for c in clf.coefs_]}  "
+        f"classes_ {clf.classes_[:3]}...  out_activation_ {clf.out_activation_!r}"
+    )
 
 # %%
 # Loss curves
@@ -77,9 +81,16 @@ for name, (clf, _, _) in results.items():
 # curves are close rather than identical.
 fig, ax = plt.subplots(figsize=(6, 4))
 for name, (clf, score, seconds) in results.items():
-    ax.plot(range(1, clf.n_iter_ + 1), clf.loss_curve_,
-            label=f"{name} (test acc. {score:.3f}, {seconds:.2f} s)")
-ax.set(xlabel="epoch", ylabel="training loss (loss_curve_)", yscale="log",
-       title="MLPClassifier(hidden_layer_sizes=(64,)) on digits")
+    ax.plot(
+        range(1, clf.n_iter_ + 1),
+        clf.loss_curve_,
+        label=f"{name} (test acc. {score:.3f}, {seconds:.2f} s)",
+    )
+ax.set(
+    xlabel="epoch",
+    ylabel="training loss (loss_curve_)",
+    yscale="log",
+    title="MLPClassifier(hidden_layer_sizes=(64,)) on digits",
+)
 ax.legend()
 fig.tight_layout()

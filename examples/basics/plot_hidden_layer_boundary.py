@@ -63,16 +63,30 @@ for name, model in models.items():
 fig, axes = plt.subplots(2, 2, figsize=(8, 7), sharex=True, sharey=True)
 for ax, (name, model) in zip(axes.ravel(), models.items()):
     DecisionBoundaryDisplay.from_estimator(
-        model, X, response_method="predict_proba", cmap="RdBu", alpha=0.7,
-        ax=ax, vmin=0, vmax=1, eps=0.2,
+        model,
+        X,
+        response_method="predict_proba",
+        cmap="RdBu",
+        alpha=0.7,
+        ax=ax,
+        vmin=0,
+        vmax=1,
+        eps=0.2,
     )
     DecisionBoundaryDisplay.from_estimator(
-        model, X, response_method="predict_proba", plot_method="contour",
-        levels=[0.5], colors="k", ax=ax, eps=0.2,
+        model,
+        X,
+        response_method="predict_proba",
+        plot_method="contour",
+        levels=[0.5],
+        colors="k",
+        ax=ax,
+        eps=0.2,
     )
     ax.scatter(*X_test.T, c=y_test, cmap="RdBu", edgecolor="k", s=15)
-    ax.set_title(f"{name}\ntest accuracy {model.score(X_test, y_test):.2f}",
-                 fontsize=10)
+    ax.set_title(
+        f"{name}\ntest accuracy {model.score(X_test, y_test):.2f}", fontsize=10
+    )
 
 net4 = models["x1, x2 and 4 hidden units"]
 x1 = np.linspace(X[:, 0].min() - 0.2, X[:, 0].max() + 0.2, 2)

@@ -77,12 +77,25 @@ for ax, model, title in [
     (axes[1], quadratic, "no hidden layer, quadratic features"),
 ]:
     DecisionBoundaryDisplay.from_estimator(
-        model, X, response_method="predict_proba", cmap="RdBu", alpha=0.7, ax=ax,
-        vmin=0, vmax=1, eps=0.2,
+        model,
+        X,
+        response_method="predict_proba",
+        cmap="RdBu",
+        alpha=0.7,
+        ax=ax,
+        vmin=0,
+        vmax=1,
+        eps=0.2,
     )
     DecisionBoundaryDisplay.from_estimator(
-        model, X, response_method="predict_proba", plot_method="contour",
-        levels=[0.5], colors="k", ax=ax, eps=0.2,
+        model,
+        X,
+        response_method="predict_proba",
+        plot_method="contour",
+        levels=[0.5],
+        colors="k",
+        ax=ax,
+        eps=0.2,
     )
     ax.scatter(*X_test.T, c=y_test, cmap="RdBu", edgecolor="k", s=20)
     ax.set_title(f"{title}\ntest accuracy {model.score(X_test, y_test):.2f}")

@@ -42,15 +42,24 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
 
-params = dict(hidden_layer_sizes=(8,), solver="lbfgs", alpha=0.0, max_iter=30,
-              random_state=0)
+params = dict(
+    hidden_layer_sizes=(8,), solver="lbfgs", alpha=0.0, max_iter=30, random_state=0
+)
 
-X_c, y_c = make_classification(n_samples=300, n_features=8, n_informative=5,
-                               n_classes=3, flip_y=0.1, random_state=0)
-X_r, Y_r = make_regression(n_samples=300, n_features=8, n_targets=2, noise=20,
-                           random_state=0)
-X_m, Y_m = make_multilabel_classification(n_samples=300, n_features=8,
-                                          n_classes=4, random_state=0)
+X_c, y_c = make_classification(
+    n_samples=300,
+    n_features=8,
+    n_informative=5,
+    n_classes=3,
+    flip_y=0.1,
+    random_state=0,
+)
+X_r, Y_r = make_regression(
+    n_samples=300, n_features=8, n_targets=2, noise=20, random_state=0
+)
+X_m, Y_m = make_multilabel_classification(
+    n_samples=300, n_features=8, n_classes=4, random_state=0
+)
 X_c, X_r, X_m = (StandardScaler().fit_transform(X) for X in (X_c, X_r, X_m))
 Y_r = StandardScaler().fit_transform(Y_r)
 
@@ -111,17 +120,26 @@ i = np.argmin(np.abs(P_c.max(axis=1) - 0.6))
 k = np.flatnonzero(Y_m.sum(axis=1) == 2)[0]
 fig, axes = plt.subplots(2, 3, figsize=(11, 6))
 for ax, model, name in zip(
-    axes[0], (clf, reg, mlb),
-    ("softmax + cross-entropy", "identity + squared error",
-     "sigmoid + binary cross-entropy"),
+    axes[0],
+    (clf, reg, mlb),
+    (
+        "softmax + cross-entropy",
+        "identity + squared error",
+        "sigmoid + binary cross-entropy",
+    ),
 ):
     ax.plot(np.arange(1, len(model.loss_curve_) + 1), model.loss_curve_)
     ax.set(title=name, xlabel="L-BFGS iteration", ylabel="loss_curve_")
 
 ax = axes[1, 0]
 ax.bar(clf.classes_, P_c[i], color=np.where(clf.classes_ == y_c[i], "C1", "C0"))
-ax.set(xticks=clf.classes_, xlabel="class (orange: true)", ylabel="probability",
-       title=f"sample {i}: sums to {P_c[i].sum():.2f}", ylim=(0, 1))
+ax.set(
+    xticks=clf.classes_,
+    xlabel="class (orange: true)",
+    ylabel="probability",
+    title=f"sample {i}: sums to {P_c[i].sum():.2f}",
+    ylim=(0, 1),
+)
 
 ax = axes[1, 1]
 for j in range(Y_r.shape[1]):
@@ -135,6 +153,11 @@ ax = axes[1, 2]
 labels = np.arange(Y_m.shape[1])
 ax.bar(labels, P_m[k], color=np.where(Y_m[k] == 1, "C1", "C0"))
 ax.axhline(mlb.threshold, color="k", ls="--", lw=1)
-ax.set(xticks=labels, xlabel="label (orange: present)", ylabel="probability",
-       title=f"sample {k}: sums to {P_m[k].sum():.2f}", ylim=(0, 1))
+ax.set(
+    xticks=labels,
+    xlabel="label (orange: present)",
+    ylabel="probability",
+    title=f"sample {k}: sums to {P_m[k].sum():.2f}",
+    ylim=(0, 1),
+)
 fig.tight_layout()

@@ -33,12 +33,12 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import MLPClassifier
 
-X, y = make_classification(n_samples=5000, n_features=50, n_informative=20,
-                           n_classes=5, random_state=0)
+X, y = make_classification(
+    n_samples=5000, n_features=50, n_informative=20, n_classes=5, random_state=0
+)
 X = StandardScaler().fit_transform(X).astype(np.float32)
 
-params = dict(hidden_layer_sizes=(256, 256), batch_size=250, max_iter=5,
-              random_state=0)
+params = dict(hidden_layer_sizes=(256, 256), batch_size=250, max_iter=5, random_state=0)
 print("CUDA available:", torch.cuda.is_available())
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs on purpose
@@ -64,8 +64,7 @@ with warnings.catch_warnings():
 
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.barh(list(seconds), list(seconds.values()), color=["C0", "C2"][: len(seconds)])
-ax.set(xlabel="seconds for 5 epochs",
-       title="MLP (256, 256) on 5000 x 50 samples")
+ax.set(xlabel="seconds for 5 epochs", title="MLP (256, 256) on 5000 x 50 samples")
 fig.tight_layout()
 
 # %%
@@ -80,8 +79,10 @@ fig.tight_layout()
 # Whatever the device, the weights come back to the host after the fit:
 print("types of coefs_:", {type(w).__name__ for w in model.coefs_})
 restored = pickle.loads(pickle.dumps(model))
-print("same predictions after pickling:",
-      np.array_equal(restored.predict(X), model.predict(X)))
+print(
+    "same predictions after pickling:",
+    np.array_equal(restored.predict(X), model.predict(X)),
+)
 
 # %%
 # Loading it on a machine without a GPU
@@ -104,11 +105,18 @@ print("in the other process: CUDA available:", torch.cuda.is_available(),
 np.save({out_path!r}, model.predict_proba(np.load({data_path!r})))
 """
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="")
-    run = subprocess.run([sys.executable, "-c", script], env=env,
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     print(run.stdout.strip())
     proba_elsewhere = np.load(out_path)
 
 proba_here = model.predict_proba(X[:500])
-print("largest difference in probabilities:",
-      f"{np.abs(proba_elsewhere - proba_here).max():.1e}")
+print(
+    "largest difference in probabilities:",
+    f"{np.abs(proba_elsewhere - proba_here).max():.1e}",
+)

@@ -35,9 +35,15 @@ X_test, y_test = make_moons(n_samples=1000, noise=0.35, random_state=1)
 rates = [0.0, 0.25, 0.5, 0.75]
 models = {}
 for rate in rates:
-    net = MLPClassifier(hidden_layer_sizes=(128, 128), alpha=0.0, dropout=rate,
-                        learning_rate_init=0.01, max_iter=200,
-                        n_iter_no_change=200, random_state=0)
+    net = MLPClassifier(
+        hidden_layer_sizes=(128, 128),
+        alpha=0.0,
+        dropout=rate,
+        learning_rate_init=0.01,
+        max_iter=200,
+        n_iter_no_change=200,
+        random_state=0,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # 200 epochs, always
         models[rate] = net.fit(X_train, y_train)
@@ -55,19 +61,33 @@ for rate, tr, te in zip(rates, train_acc, test_acc):
 fig, axes = plt.subplots(1, 3, figsize=(13, 4))
 for ax, rate in zip(axes[:2], [0.0, 0.75]):
     DecisionBoundaryDisplay.from_estimator(
-        models[rate], X_test, response_method="predict_proba", cmap="RdBu",
-        alpha=0.6, ax=ax, vmin=0, vmax=1, eps=0.3, grid_resolution=150,
+        models[rate],
+        X_test,
+        response_method="predict_proba",
+        cmap="RdBu",
+        alpha=0.6,
+        ax=ax,
+        vmin=0,
+        vmax=1,
+        eps=0.3,
+        grid_resolution=150,
     )
     ax.scatter(*X_train.T, c=y_train, cmap="RdBu", edgecolor="k", s=25)
-    ax.set_title(f"dropout={rate}: train {models[rate].score(X_train, y_train):.2f}"
-                 f", test {models[rate].score(X_test, y_test):.2f}")
+    ax.set_title(
+        f"dropout={rate}: train {models[rate].score(X_train, y_train):.2f}"
+        f", test {models[rate].score(X_test, y_test):.2f}"
+    )
 
 ax = axes[2]
 ax.plot(rates, train_acc, "o-", label="training accuracy")
 ax.plot(rates, test_acc, "o-", label="test accuracy")
 ax.fill_between(rates, test_acc, train_acc, color="0.85", label="gap")
-ax.set(xlabel="dropout", ylabel="accuracy", xticks=rates,
-       title="the gap closes as dropout grows")
+ax.set(
+    xlabel="dropout",
+    ylabel="accuracy",
+    xticks=rates,
+    title="the gap closes as dropout grows",
+)
 ax.legend()
 fig.tight_layout()
 

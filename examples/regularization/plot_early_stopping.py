@@ -29,16 +29,23 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import MLPClassifier
 
-X, y = make_classification(n_samples=1000, n_features=20, n_informative=6,
-                           flip_y=0.15, random_state=0)
-X_train, X_test, y_train, y_test = train_test_split(X, y, train_size=500,
-                                                    random_state=0)
+X, y = make_classification(
+    n_samples=1000, n_features=20, n_informative=6, flip_y=0.15, random_state=0
+)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, train_size=500, random_state=0
+)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
-params = dict(hidden_layer_sizes=(128, 128), learning_rate_init=0.003,
-              early_stopping=True, validation_fraction=0.3, n_iter_no_change=20,
-              random_state=0)
+params = dict(
+    hidden_layer_sizes=(128, 128),
+    learning_rate_init=0.003,
+    early_stopping=True,
+    validation_fraction=0.3,
+    n_iter_no_change=20,
+    random_state=0,
+)
 model = MLPClassifier(**params, max_iter=300).fit(X_train, y_train)
 
 best_epoch = int(np.argmax(model.validation_scores_)) + 1
@@ -63,8 +70,12 @@ ax_val = ax_loss.twinx()
 ax_val.plot(epochs, model.validation_scores_, color="C1")
 ax_val.set_ylabel("validation accuracy", color="C1")
 ax_val.axvline(best_epoch, color="k", ls="--", lw=1)
-ax_val.annotate(f"best epoch ({best_epoch}):\nweights kept", (best_epoch, 0.6),
-                xytext=(5, 0), textcoords="offset points")
+ax_val.annotate(
+    f"best epoch ({best_epoch}):\nweights kept",
+    (best_epoch, 0.6),
+    xytext=(5, 0),
+    textcoords="offset points",
+)
 ax_loss.axvspan(best_epoch, model.n_iter_, color="0.9", zorder=0)
 ax_loss.set_title("early_stopping=True")
 fig.tight_layout()

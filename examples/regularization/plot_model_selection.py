@@ -47,10 +47,12 @@ print(f"training + validation: {len(X_train)} samples, test: {len(X_test)}")
 # statistics of its own training part only. The grid covers depth and width
 # (one layer of 32 or 128 units, or two of 32), dropout and ``alpha``: 12
 # candidates, each trained 3 times for 30 epochs.
-pipe = Pipeline([
-    ("scale", StandardScaler()),
-    ("mlp", MLPClassifier(max_iter=30, learning_rate_init=0.01, random_state=0)),
-])
+pipe = Pipeline(
+    [
+        ("scale", StandardScaler()),
+        ("mlp", MLPClassifier(max_iter=30, learning_rate_init=0.01, random_state=0)),
+    ]
+)
 param_grid = {
     "mlp__hidden_layer_sizes": [(32,), (128,), (32, 32)],
     "mlp__dropout": [0.0, 0.3],
@@ -64,15 +66,17 @@ with warnings.catch_warnings():
 # %%
 # Every candidate's mean training and validation accuracy over the folds:
 results = pd.DataFrame(search.cv_results_)
-table = pd.DataFrame({
-    "layers": results["param_mlp__hidden_layer_sizes"].astype(str),
-    "dropout": results["param_mlp__dropout"],
-    "alpha": results["param_mlp__alpha"],
-    "train": results["mean_train_score"].round(3),
-    "validation": results["mean_test_score"].round(3),
-    "± (std)": results["std_test_score"].round(3),
-    "rank": results["rank_test_score"],
-}).sort_values("rank")
+table = pd.DataFrame(
+    {
+        "layers": results["param_mlp__hidden_layer_sizes"].astype(str),
+        "dropout": results["param_mlp__dropout"],
+        "alpha": results["param_mlp__alpha"],
+        "train": results["mean_train_score"].round(3),
+        "validation": results["mean_test_score"].round(3),
+        "± (std)": results["std_test_score"].round(3),
+        "rank": results["rank_test_score"],
+    }
+).sort_values("rank")
 table
 
 # %%
@@ -80,15 +84,26 @@ table
 # -------------------------------------------
 # Every candidate fits its training folds almost perfectly, so the training
 # score cannot tell them apart; the validation score can.
-labels = [f"{r.layers}, dropout {r.dropout}, alpha {r.alpha:g}"
-          for r in table.itertuples()]
+labels = [
+    f"{r.layers}, dropout {r.dropout}, alpha {r.alpha:g}" for r in table.itertuples()
+]
 pos = np.arange(len(table))[::-1]
 fig, ax = plt.subplots(figsize=(7.5, 5))
 ax.scatter(table["train"], pos, marker="|", s=200, color="C0", label="train")
-ax.errorbar(table["validation"], pos, xerr=table["± (std)"], fmt="o",
-            color="C1", label="validation (mean ± std over 3 folds)")
-ax.set(yticks=pos, yticklabels=labels, xlabel="accuracy",
-       title="GridSearchCV, best candidate on top")
+ax.errorbar(
+    table["validation"],
+    pos,
+    xerr=table["± (std)"],
+    fmt="o",
+    color="C1",
+    label="validation (mean ± std over 3 folds)",
+)
+ax.set(
+    yticks=pos,
+    yticklabels=labels,
+    xlabel="accuracy",
+    title="GridSearchCV, best candidate on top",
+)
 ax.legend(loc="upper center", bbox_to_anchor=(0.4, -0.12), ncol=2)
 fig.tight_layout()
 

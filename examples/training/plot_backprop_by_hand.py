@@ -34,8 +34,9 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import MLPRegressor
 
-X, Y = make_regression(n_samples=40, n_features=3, n_targets=2, noise=1.0,
-                       random_state=0)
+X, Y = make_regression(
+    n_samples=40, n_features=3, n_targets=2, noise=1.0, random_state=0
+)
 X = StandardScaler().fit_transform(X)
 Y = StandardScaler().fit_transform(Y)
 n = X.shape[0]
@@ -50,8 +51,15 @@ n = X.shape[0]
 # takes exactly one more step.
 lr = 0.1
 net = MLPRegressor(
-    hidden_layer_sizes=(5,), activation="tanh", solver="sgd", momentum=0.0,
-    alpha=0.0, batch_size=n, shuffle=False, learning_rate_init=lr, max_iter=1,
+    hidden_layer_sizes=(5,),
+    activation="tanh",
+    solver="sgd",
+    momentum=0.0,
+    alpha=0.0,
+    batch_size=n,
+    shuffle=False,
+    learning_rate_init=lr,
+    max_iter=1,
     random_state=0,
 )
 with warnings.catch_warnings():
@@ -74,23 +82,26 @@ engine_grads = [
 # ``delta^(2) = (ŷ - y) / n``. Note that ``coefs_[i]`` has shape
 # ``(n_inputs, n_outputs)``: the transpose of the lecture's ``W``, so
 # ``W z`` becomes ``z @ W``.
-Z1 = X @ W1 + b1          # hidden pre-activations z^(1)
-G1 = np.tanh(Z1)          # hidden activations g^(1)
-Y_hat = G1 @ W2 + b2      # linear output: ŷ = z^(2)
+Z1 = X @ W1 + b1  # hidden pre-activations z^(1)
+G1 = np.tanh(Z1)  # hidden activations g^(1)
+Y_hat = G1 @ W2 + b2  # linear output: ŷ = z^(2)
 
-delta2 = (Y_hat - Y) / n                    # dJ/dz^(2)
-delta1 = (1 - G1**2) * (delta2 @ W2.T)      # delta rule, tanh'(z) = 1 - tanh(z)^2
+delta2 = (Y_hat - Y) / n  # dJ/dz^(2)
+delta1 = (1 - G1**2) * (delta2 @ W2.T)  # delta rule, tanh'(z) = 1 - tanh(z)^2
 
 numpy_grads = [
-    X.T @ delta1,          # dJ/dW^(1): delta_j * x_i, summed over samples
-    G1.T @ delta2,         # dJ/dW^(2): delta_k * g_j
-    delta1.sum(axis=0),    # dJ/db^(1)
-    delta2.sum(axis=0),    # dJ/db^(2)
+    X.T @ delta1,  # dJ/dW^(1): delta_j * x_i, summed over samples
+    G1.T @ delta2,  # dJ/dW^(2): delta_k * g_j
+    delta1.sum(axis=0),  # dJ/db^(1)
+    delta2.sum(axis=0),  # dJ/db^(2)
 ]
 
 for name, mine, theirs in zip(["W1", "W2", "b1", "b2"], numpy_grads, engine_grads):
-    print(f"{name}: shape {mine.shape}, largest |numpy - sknn| = "
-          f"{np.max(np.abs(mine - theirs)):.1e}")
+    print(
+        f"{name}: shape {mine.shape}, largest |numpy - sknn| = "
+        f"{np.max(np.abs(mine - theirs)):.1e}"
+    )
+
 
 # %%
 # The two agree to within 1e-15, the rounding error of the subtraction that
@@ -105,8 +116,10 @@ h = 1e-6
 bump = np.zeros_like(W1)
 bump[0, 0] = h
 finite_difference = (loss(W1 + bump) - loss(W1 - bump)) / (2 * h)
-print(f"dJ/dW1[0, 0]: delta rule {numpy_grads[0][0, 0]:.10f}, "
-      f"finite difference {finite_difference:.10f}")
+print(
+    f"dJ/dW1[0, 0]: delta rule {numpy_grads[0][0, 0]:.10f}, "
+    f"finite difference {finite_difference:.10f}"
+)
 
 # %%
 # Every weight, side by side
@@ -118,8 +131,13 @@ for ax, grad, title in [
     (axes[1], engine_grads[0], "dJ/dW1 from sknn's engine"),
 ]:
     im = ax.imshow(grad, cmap="RdBu", vmin=-vmax, vmax=vmax)
-    ax.set(title=title, xlabel="hidden unit", ylabel="input",
-           xticks=range(5), yticks=range(3))
+    ax.set(
+        title=title,
+        xlabel="hidden unit",
+        ylabel="input",
+        xticks=range(5),
+        yticks=range(3),
+    )
 fig.colorbar(im, ax=axes[:2], shrink=0.8)
 ax = axes[2]
 mine = np.concatenate([g.ravel() for g in numpy_grads])

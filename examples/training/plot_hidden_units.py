@@ -51,8 +51,9 @@ models = {}
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # 50 epochs for all
     for name, (activation, prepare) in cases.items():
-        net = MLPClassifier(hidden_layer_sizes=(32,), activation=activation,
-                            max_iter=50, random_state=0)
+        net = MLPClassifier(
+            hidden_layer_sizes=(32,), activation=activation, max_iter=50, random_state=0
+        )
         models[name] = net.fit(prepare(X_train), y_train)
 
 # %%
@@ -67,10 +68,12 @@ for name, (_, prepare) in cases.items():
     model = models[name]
     (summary,) = model.hidden_unit_summary(prepare(X_test))  # one hidden layer
     summaries[name] = summary
-    print(f"{name:26s} test accuracy {model.score(prepare(X_test), y_test):.3f}  "
-          f"dead {summary['dead']:.2f}  saturated {summary['saturated']:.2f}  "
-          f"sparsity {summary['sparsity']:.2f}  "
-          f"mean |corr| {summary['mean_abs_correlation']:.2f}")
+    print(
+        f"{name:26s} test accuracy {model.score(prepare(X_test), y_test):.3f}  "
+        f"dead {summary['dead']:.2f}  saturated {summary['saturated']:.2f}  "
+        f"sparsity {summary['sparsity']:.2f}  "
+        f"mean |corr| {summary['mean_abs_correlation']:.2f}"
+    )
 
 # %%
 # Pictures of the hidden layer
@@ -86,8 +89,11 @@ for col, (name, (_, prepare)) in enumerate(cases.items()):
     ax = axes[0, col]
     im = ax.imshow(acts, aspect="auto", cmap="viridis", interpolation="nearest")
     ax.axhline(np.sum(y_test == 0) - 0.5, color="w", lw=1)
-    ax.set(title=f"{name}\ndead {s['dead']:.0%}, saturated {s['saturated']:.0%}",
-           xlabel="hidden unit", ylabel="test sample")
+    ax.set(
+        title=f"{name}\ndead {s['dead']:.0%}, saturated {s['saturated']:.0%}",
+        xlabel="hidden unit",
+        ylabel="test sample",
+    )
     fig.colorbar(im, ax=ax)
 
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -95,8 +101,11 @@ for col, (name, (_, prepare)) in enumerate(cases.items()):
     ax = axes[1, col]
     ax.set_facecolor("0.8")
     im = ax.imshow(corr, cmap="magma", vmin=0, vmax=1, interpolation="nearest")
-    ax.set(title=f"mean |correlation| {s['mean_abs_correlation']:.2f}",
-           xlabel="hidden unit", ylabel="hidden unit")
+    ax.set(
+        title=f"mean |correlation| {s['mean_abs_correlation']:.2f}",
+        xlabel="hidden unit",
+        ylabel="hidden unit",
+    )
     fig.colorbar(im, ax=ax)
 
 # %%

@@ -35,17 +35,29 @@ from sklearn.preprocessing import StandardScaler
 
 from sknn import MLPClassifier
 
-X, y = make_classification(n_samples=2000, n_features=20, n_informative=10,
-                           n_classes=4, flip_y=0.1, random_state=0)
-X_train, X_test, y_train, y_test = train_test_split(X, y, train_size=1000,
-                                                    random_state=0)
+X, y = make_classification(
+    n_samples=2000,
+    n_features=20,
+    n_informative=10,
+    n_classes=4,
+    flip_y=0.1,
+    random_state=0,
+)
+X_train, X_test, y_train, y_test = train_test_split(
+    X, y, train_size=1000, random_state=0
+)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 X_subset, y_subset = X_train[:300], y_train[:300]
 
 # SGD with momentum 0.9, one hidden layer of 32 units, minibatches of 32.
-common = dict(hidden_layer_sizes=(32,), solver="sgd", batch_size=32,
-              n_iter_no_change=1000, random_state=0)
+common = dict(
+    hidden_layer_sizes=(32,),
+    solver="sgd",
+    batch_size=32,
+    n_iter_no_change=1000,
+    random_state=0,
+)
 
 # %%
 # Halving by hand
@@ -63,18 +75,31 @@ with warnings.catch_warnings():
         except ValueError:  # the weights overflowed
             curves[lr] = [np.nan]
         diverged = not curves[lr][-1] < curves[lr][0]
-        print(f"lr = {lr:<7g} loss {curves[lr][0]:10.3g} -> {curves[lr][-1]:10.3g}"
-              f"   {'diverges' if diverged else 'ok'}")
+        print(
+            f"lr = {lr:<7g} loss {curves[lr][0]:10.3g} -> {curves[lr][-1]:10.3g}"
+            f"   {'diverges' if diverged else 'ok'}"
+        )
         if chosen is None and not diverged:
             chosen = lr
 print("first rate that does not diverge:", chosen)
 
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
 for lr, curve in curves.items():
-    ax.plot(np.arange(1, len(curve) + 1), curve, marker="o", ms=3,
-            lw=2.5 if lr == chosen else 1, label=f"lr = {lr:g}")
-ax.set(xlabel="epoch (300 samples)", ylabel="training loss", yscale="log",
-       ylim=(0.2, 1e3), title="halve the rate until the loss stops diverging")
+    ax.plot(
+        np.arange(1, len(curve) + 1),
+        curve,
+        marker="o",
+        ms=3,
+        lw=2.5 if lr == chosen else 1,
+        label=f"lr = {lr:g}",
+    )
+ax.set(
+    xlabel="epoch (300 samples)",
+    ylabel="training loss",
+    yscale="log",
+    ylim=(0.2, 1e3),
+    title="halve the rate until the loss stops diverging",
+)
 ax.legend(ncol=2)
 fig.tight_layout()
 
@@ -100,25 +125,36 @@ print("learning_rate_init_ found by 'auto':", auto.learning_rate_init_)
 # schedule from there.
 schedules = {}
 for schedule in ("constant", "decay"):
-    model = MLPClassifier(**common, learning_rate_init=chosen,
-                          learning_rate=schedule, max_iter=40, verbose=True)
+    model = MLPClassifier(
+        **common,
+        learning_rate_init=chosen,
+        learning_rate=schedule,
+        max_iter=40,
+        verbose=True,
+    )
     log = io.StringIO()
     with contextlib.redirect_stdout(log), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X_train, y_train)
     rates = [float(r) for r in re.findall(r"learning rate = ([^,]+),", log.getvalue())]
     schedules[schedule] = (model, rates)
-    print(f"{schedule:8s} rate {rates[0]:.3g} -> {rates[-1]:.3g} "
-          f"(x{rates[0] / rates[-1]:.0f})   final loss {model.loss_:.3f}   "
-          f"test accuracy {model.score(X_test, y_test):.3f}")
+    print(
+        f"{schedule:8s} rate {rates[0]:.3g} -> {rates[-1]:.3g} "
+        f"(x{rates[0] / rates[-1]:.0f})   final loss {model.loss_:.3f}   "
+        f"test accuracy {model.score(X_test, y_test):.3f}"
+    )
 
 fig, (ax_rate, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
 for schedule, (model, rates) in schedules.items():
     epochs = np.arange(1, len(rates) + 1)
     ax_rate.plot(epochs, rates, label=schedule)
     ax_loss.plot(epochs, model.loss_curve_, label=schedule)
-ax_rate.set(xlabel="epoch", ylabel="learning rate", yscale="log",
-            title="learning_rate='decay': 100x lower at the end")
+ax_rate.set(
+    xlabel="epoch",
+    ylabel="learning rate",
+    yscale="log",
+    title="learning_rate='decay': 100x lower at the end",
+)
 ax_loss.set(xlabel="epoch", ylabel="training loss", title="loss curves")
 ax_rate.legend()
 ax_loss.legend()

@@ -54,8 +54,9 @@ common = dict(hidden_layer_sizes=(32,), batch_size=32, max_iter=20, random_state
 # normalised by the size of the gradient.
 optimizers = {
     "SGD": dict(solver="sgd", momentum=0.0, learning_rate_init=0.01),
-    "Momentum": dict(solver="sgd", momentum=0.9, nesterovs_momentum=False,
-                     learning_rate_init=0.01),
+    "Momentum": dict(
+        solver="sgd", momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.01
+    ),
     "RMSProp": dict(solver="rmsprop", learning_rate_init=0.001),
     "Adam": dict(solver="adam", learning_rate_init=0.001),
 }
@@ -66,18 +67,25 @@ with warnings.catch_warnings():
         models[name] = MLPClassifier(**common, **params).fit(X_train, y_train)
 
 for name, model in models.items():
-    print(f"{name:9s} loss after 20 epochs {model.loss_:.4f}   "
-          f"test accuracy {model.score(X_test, y_test):.3f}")
+    print(
+        f"{name:9s} loss after 20 epochs {model.loss_:.4f}   "
+        f"test accuracy {model.score(X_test, y_test):.3f}"
+    )
 
 # %%
 # Loss curves
 # -----------
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
 for name, model in models.items():
-    ax.plot(np.arange(1, model.n_iter_ + 1), model.loss_curve_, marker="o",
-            ms=3, label=name)
-ax.set(xlabel="epoch", ylabel="training loss", yscale="log",
-       title="same network, same minibatches, four optimizers")
+    ax.plot(
+        np.arange(1, model.n_iter_ + 1), model.loss_curve_, marker="o", ms=3, label=name
+    )
+ax.set(
+    xlabel="epoch",
+    ylabel="training loss",
+    yscale="log",
+    title="same network, same minibatches, four optimizers",
+)
 ax.legend()
 fig.tight_layout()
 
