@@ -743,7 +743,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
     # L-BFGS: full batch through scipy
     # ------------------------------------------------------------------
     def _run_lbfgs(self, net, X, y, sw, state, spec):
-        from scipy.optimize import minimize
+        from scipy.optimize import OptimizeResult, minimize
 
         from . import _engine
 
@@ -758,22 +758,46 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             return float(loss.item()), net.grads.to("cpu", torch.float64).numpy().copy()
 
         x0 = net.params.to("cpu", torch.float64).numpy().copy()
+        # the last accepted iterate: where an interrupt leaves the model
+        last = {"x": x0, "fun": np.nan, "nit": 0}
+
+        def accepted(intermediate_result):
+            last["x"] = np.array(intermediate_result.x, copy=True)
+            last["fun"] = float(intermediate_result.fun)
+            last["nit"] += 1
+            curve.append(last["fun"])
+
         if self.verbose:
             print("Fitting with L-BFGS (scipy), full batch")
-        res = minimize(
-            fun,
-            x0,
-            jac=True,
-            method="L-BFGS-B",
-            options={
-                "maxfun": self.max_fun,
-                "maxiter": self.max_iter,
-                "gtol": self.tol,
-            },
-            callback=lambda intermediate_result: curve.append(
-                float(intermediate_result.fun)
-            ),
-        )
+        try:
+            res = minimize(
+                fun,
+                x0,
+                jac=True,
+                method="L-BFGS-B",
+                options={
+                    "maxfun": self.max_fun,
+                    "maxiter": self.max_iter,
+                    "gtol": self.tol,
+                },
+                callback=accepted,
+            )
+        except KeyboardInterrupt:
+            if not np.all(np.isfinite(last["x"])):
+                raise
+            warnings.warn(
+                "Training interrupted by the user (KeyboardInterrupt) after "
+                f"{last['nit']} L-BFGS iterations; the model keeps the last "
+                "accepted iterate.",
+                UserWarning,
+            )
+            res = OptimizeResult(
+                x=last["x"],
+                fun=last["fun"],
+                nit=last["nit"],
+                status=0,
+                message="interrupted",
+            )
         if not np.all(np.isfinite(res.x)):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data "
