@@ -203,15 +203,16 @@ class _Rows:
             self.X = _as_tensor(X).to(device=device, dtype=dtype).contiguous()
             self.n = self.X.shape[0]
 
-    def take(self, idx, out=None):
-        """Rows ``idx`` (a tensor of indices on the device, or a numpy array)."""
+    def take(self, idx):
+        """Rows ``idx``: a slice (a view of dense X, no copy), a tensor of
+        indices on the device, or a numpy array of indices."""
         if self.sparse:
             if torch.is_tensor(idx):
                 idx = idx.cpu().numpy()
             block = torch.from_numpy(np.asarray(self.X[idx].toarray()))
             return block.to(device=self.device, dtype=self.dtype, non_blocking=True)
-        if out is not None:
-            return torch.index_select(self.X, 0, idx, out=out)
+        if isinstance(idx, slice):
+            return self.X[idx]
         return torch.index_select(self.X, 0, idx)
 
     def chunks(self, chunk_size):
@@ -848,7 +849,7 @@ class Trainer:
             batch = slice(start, min(start + batch_size, n))
             nb = batch.stop - start
             if rows.sparse:
-                xb = rows.take(perm[batch] if shuffle else np.arange(start, batch.stop))
+                xb = rows.take(perm[batch] if shuffle else batch)
             else:
                 xb = X[batch]
             scale = targets.scale(batch, nb)
@@ -873,8 +874,8 @@ class Trainer:
         losses = []
         for s in range(steps + 1):
             start = (s * batch_size) % n
-            idx = torch.arange(start, min(start + batch_size, n), device=self.device)
-            nb = idx.shape[0]
+            idx = slice(start, min(start + batch_size, n))
+            nb = idx.stop - start
             xb = rows.take(idx)
             loss = grad_fn(
                 xb,
@@ -909,7 +910,7 @@ def full_batch_loss_and_grad(net, rows, targets, alpha, chunk=4096):
     zero = [0.0] * net.n_layers
     nchunks = (n + chunk - 1) // chunk
     for start in range(0, n, chunk):
-        idx = torch.arange(start, min(start + chunk, n), device=net.device)
+        idx = slice(start, min(start + chunk, n))
         xb = rows.take(idx)
         # the penalty is added once, split evenly over the chunks
         loss = net.loss_and_grad(
