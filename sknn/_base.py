@@ -52,10 +52,12 @@ HIDDEN_ACTIVATIONS = (
     "silu",
 )
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
-# The initialisation that keeps each layer's activations at a similar
-# variance: He for the ReLU family, Glorot for the rest (the lecture's
-# "initialize parameters so that each feature across layers has similar
-# variance").  Values are the factor of 6 / fan in the uniform bound.
+# Initialisation.  He keeps the variance of ReLU-family activations from
+# shrinking layer after layer (the lecture's "similar variance in every
+# layer"), which plain SGD needs: its steps scale with the gradients.  The
+# adaptive solvers and L-BFGS rescale their steps themselves and do better
+# from scikit-learn's smaller Glorot weights (docs/user_guide/optimizers.rst
+# has the measurements), so weight_init='auto' uses He only under 'sgd'.
 _HE_FAMILY = ("relu", "leaky_relu", "elu", "gelu", "silu")
 _AUTO_LR_START = 1.0
 _AUTO_LR_STEPS = 5  # minibatch steps between two looks at the loss
@@ -116,6 +118,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         ],
         "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
         "dropout": ["array-like", Interval(numbers.Real, 0, 1, closed="left")],
+        "weight_init": [StrOptions({"auto", "he", "glorot"})],
         "device": [str],
         "precision": [
             StrOptions({"auto", "float32", "float64", "bfloat16", "float16"})
@@ -150,6 +153,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
+        weight_init="auto",
         device="auto",
         precision="auto",
     ):
@@ -177,6 +181,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dropout = dropout
+        self.weight_init = weight_init
         self.device = device
         self.precision = precision
 
@@ -412,16 +417,25 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         return spec
 
     def _init_weights(self, layer_sizes, seed):
-        """Uniform initialisation, scaled per layer to keep variances similar:
-        He (bound sqrt(6 / fan_in)) for the ReLU family, Glorot
-        (sqrt(6 / (fan_in + fan_out)), doubled for logistic as scikit-learn
-        does) for the others and for the output layer."""
+        """Uniform initial weights and biases in ``[-b, b]``, per layer.
+
+        He, ``b = sqrt(6 / fan_in)``, for the hidden layers when
+        ``weight_init='he'``, or 'auto' with 'sgd' and a ReLU-family
+        activation; otherwise scikit-learn's Glorot,
+        ``b = sqrt(6 / (fan_in + fan_out))`` (2 instead of 6 for 'logistic').
+        The output layer always takes Glorot's bound.
+        """
+        he = self.weight_init == "he" or (
+            self.weight_init == "auto"
+            and self.solver == "sgd"
+            and self.activation in _HE_FAMILY
+        )
         rng = np.random.RandomState(seed)
         coefs, intercepts = [], []
         n_layers = len(layer_sizes) - 1
         for i, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
             hidden = i < n_layers - 1
-            if hidden and self.activation in _HE_FAMILY:
+            if hidden and he:
                 bound = np.sqrt(6.0 / fan_in)
             else:
                 factor = 2.0 if self.activation == "logistic" else 6.0

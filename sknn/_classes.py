@@ -24,10 +24,8 @@ hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
 
     activation : {'relu', 'tanh', 'logistic', 'identity', 'leaky_relu', \
 'elu', 'gelu', 'silu'}, default='relu'
-        Activation of the hidden layers. Weights are initialised to keep the
-        variance of activations similar across layers: He initialisation for
-        the ReLU family ('relu', 'leaky_relu', 'elu', 'gelu', 'silu'), Glorot
-        for 'tanh', 'logistic' and 'identity'.
+        Activation of the hidden layers. See ``weight_init`` for how the
+        initial weights follow it.
 
     solver : {'adam', 'sgd', 'adamw', 'rmsprop', 'adagrad', 'lbfgs'}, \
 default='adam'
@@ -138,6 +136,17 @@ default='constant'
         for every hidden layer or one per hidden layer. Kept units are
         scaled by ``1 / (1 - dropout)``, so prediction, which always uses
         the whole network, needs no rescaling.
+
+    weight_init : {'auto', 'he', 'glorot'}, default='auto'
+        How the hidden layers' initial weights are drawn, uniformly in
+        ``[-b, b]``. 'glorot' is scikit-learn's,
+        ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2 for 'logistic');
+        'he' is ``b = sqrt(6 / fan_in)``, which keeps the variance of ReLU
+        activations from shrinking through the layers. 'auto' takes He for
+        the ReLU family ('relu', 'leaky_relu', 'elu', 'gelu', 'silu') under
+        'sgd', whose steps scale with the gradients, and Glorot otherwise:
+        the adaptive solvers and 'lbfgs' train faster from the smaller
+        weights. The output layer always uses Glorot's bound.
 
     device : str, default='auto'
         Where to train: 'auto' (CUDA when available, else the CPU), 'cpu',
@@ -350,6 +359,7 @@ class MLPClassifier(_ClassifierBase):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
+        weight_init="auto",
         device="auto",
         precision="auto",
         class_weight=None,
@@ -379,6 +389,7 @@ class MLPClassifier(_ClassifierBase):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             dropout=dropout,
+            weight_init=weight_init,
             device=device,
             precision=precision,
         )
@@ -653,6 +664,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
+        weight_init="auto",
         device="auto",
         precision="auto",
     ):
@@ -681,6 +693,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             dropout=dropout,
+            weight_init=weight_init,
             device=device,
             precision=precision,
         )
@@ -842,6 +855,7 @@ default=None
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
+        weight_init="auto",
         device="auto",
         precision="auto",
         threshold=0.5,
@@ -872,6 +886,7 @@ default=None
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
             dropout=dropout,
+            weight_init=weight_init,
             device=device,
             precision=precision,
         )

@@ -627,7 +627,8 @@ def test_overflowing_activations_raise(cls):
     """Finite input whose activations overflow (1e308) raises instead of
     returning NaN probabilities or NaN-derived labels."""
     X, y = _data(cls)
-    est = _make(cls, hidden_layer_sizes=(8, 8)).fit(X, y)
+    # He's larger weights make sure the products pass float64's largest value
+    est = _make(cls, hidden_layer_sizes=(8, 8), weight_init="he").fit(X, y)
     Xh = np.full((3, P), 1e308)
     Xh[1] *= -1
     with warnings.catch_warnings():
@@ -667,6 +668,7 @@ BAD_PARAMS = {
     "n_iter_no_change": [0, -1],
     "max_fun": [0, 2.5],
     "dropout": [1.0, -0.1, [1.5], [np.nan], ["a"], "x"],
+    "weight_init": ["kaiming", "He", None, 1.0],
     "device": [5, "tpu", "xx:yy", "cuda:banana"],
     "precision": ["float8", "half", None],
     # estimator-specific

@@ -9,6 +9,7 @@ import sklearn.neural_network as sk_nn
 import torch
 import torch.nn.functional as F
 from numpy.testing import assert_allclose
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
@@ -344,7 +345,7 @@ def test_every_activation_fits(activation, iris):
     assert_allclose(h, ref, rtol=1e-10, atol=1e-12)
 
 
-def _initial_weights(activation):
+def _initial_weights(activation, solver="sgd", weight_init="auto"):
     """Weights after one epoch at a negligible rate: the initialisation."""
     rng = np.random.RandomState(0)
     X = rng.randn(64, 300)
@@ -352,7 +353,8 @@ def _initial_weights(activation):
     clf = MLPClassifier(
         hidden_layer_sizes=(400, 400),
         activation=activation,
-        solver="sgd",
+        solver=solver,
+        weight_init=weight_init,
         momentum=0.0,
         learning_rate_init=1e-12,
         max_iter=1,
@@ -381,6 +383,51 @@ def test_glorot_initialisation_for_others(activation, factor):
     # uniform(-sqrt(factor / (fan_in + fan_out)), +), as scikit-learn
     assert W0.std() == pytest.approx(np.sqrt(factor / 700 / 3), rel=0.03)
     assert W1.std() == pytest.approx(np.sqrt(factor / 800 / 3), rel=0.03)
+
+
+@pytest.mark.parametrize("solver", ["adam", "adamw", "rmsprop", "adagrad"])
+def test_auto_init_is_glorot_under_adaptive_solvers(solver):
+    # the adaptive solvers train faster from scikit-learn's smaller weights
+    W0, W1, _ = _initial_weights("relu", solver=solver)
+    assert W0.std() == pytest.approx(np.sqrt(6 / 700 / 3), rel=0.03)
+    assert W1.std() == pytest.approx(np.sqrt(6 / 800 / 3), rel=0.03)
+
+
+def test_auto_init_is_glorot_under_lbfgs():
+    clf = MLPClassifier(solver="lbfgs", weight_init="auto")
+    (W0, W1, _), _ = clf._init_weights([300, 400, 400, 1], seed=0)
+    assert W0.std() == pytest.approx(np.sqrt(6 / 700 / 3), rel=0.03)
+    assert np.abs(W1).max() <= np.sqrt(6 / 800)
+
+
+def test_explicit_weight_init_overrides_the_solver():
+    W0, _, _ = _initial_weights("relu", solver="adam", weight_init="he")
+    assert W0.std() == pytest.approx(np.sqrt(2 / 300), rel=0.03)
+    W0, _, _ = _initial_weights("relu", solver="sgd", weight_init="glorot")
+    assert W0.std() == pytest.approx(np.sqrt(6 / 700 / 3), rel=0.03)
+    # 'he' applies to any activation the user asks it for
+    W0, _, _ = _initial_weights("tanh", solver="sgd", weight_init="he")
+    assert W0.std() == pytest.approx(np.sqrt(2 / 300), rel=0.03)
+
+
+def test_adam_trains_faster_from_the_auto_init_than_from_he():
+    # why 'auto' is Glorot under Adam: Adam's step does not grow with the
+    # weights, so from He's larger weights it needs more epochs
+    X, y = make_classification(2000, 30, n_informative=15, n_classes=5, random_state=0)
+    for seed in range(2):
+        losses = {
+            init: MLPClassifier(
+                (128, 128),
+                weight_init=init,
+                max_iter=3,
+                random_state=seed,
+                device="cpu",
+            )
+            .fit(X, y)
+            .loss_
+            for init in ("auto", "he")
+        }
+        assert losses["auto"] < losses["he"] - 0.05
 
 
 def test_he_init_keeps_relu_activations_from_shrinking():
