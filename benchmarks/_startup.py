@@ -22,7 +22,8 @@ t1 = time.perf_counter()
 _REPORT = """\
 t2 = time.perf_counter()
 print("RESULT " + json.dumps({"import_s": t1 - t0, "fit_s": t2 - t1,
-                              "train_score": float(score)}))
+                              "train_score": None if score is None
+                                             else float(score)}))
 """
 
 _ESTIMATOR_FIT = """\
@@ -51,8 +52,21 @@ with torch.inference_mode():
 """
 
 
+# What any library on a torch core pays before its first epoch: the same
+# imports as the sknn program plus torch itself, and torch's share of the
+# interpreter's shutdown; no fit.
+_IMPORTS_ONLY = """\
+import torch
+score = None
+"""
+
+
 def snippets(device="cpu"):
-    """Name -> source of the ``python -c`` program for each library."""
+    """Name -> source of the ``python -c`` program for each library.
+
+    ``sknn-imports`` is the floor under sknn's row: the same program with
+    ``import torch`` in place of the fit.
+    """
     return {
         "sknn": _PRELUDE
         + "from sknn import MLPClassifier\n"
@@ -68,5 +82,10 @@ def snippets(device="cpu"):
         + "import torch\nimport torch.nn as nn\n"
         + _DATA
         + _TORCH_FIT
+        + _REPORT,
+        "sknn-imports": _PRELUDE
+        + "from sknn import MLPClassifier\n"
+        + _DATA
+        + _IMPORTS_ONLY
         + _REPORT,
     }

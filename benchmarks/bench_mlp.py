@@ -255,7 +255,8 @@ def main(argv=None):
     for rep in range(reps):
         order = impls[rep % len(impls) :] + impls[: rep % len(impls)]
         if do_startup:
-            for lib in startup_libs[rep % 3 :] + startup_libs[: rep % 3]:
+            k = rep % len(startup_libs)
+            for lib in startup_libs[k:] + startup_libs[:k]:
                 res, wall = _run([sys.executable, "-c", progs[lib]], args.timeout)
                 res.update(lib=lib, rep=rep, wall_s=wall)
                 startup.append(res)

@@ -11,6 +11,8 @@ python3 -c "import torch, sklearn, numpy; print('torch', torch.__version__, 'cud
 echo "== CUDA-specific tests"
 timeout 100 python3 -m pytest tests/test_device.py tests/test_precision.py tests/test_engine.py \
   tests/test_memory.py -q -rs -p no:cacheprovider -o addopts="" 2>&1 | tail -25
+echo "== CUDA graph probe (an epoch recorded and replayed vs the eager loop)"
+timeout 60 python3 benchmarks/gpu_graph_probe.py --epochs 5 2>&1 | tail -12
 echo "== GPU benchmark (50k x 100, batch 256, and digits batch 32)"
 timeout 130 python3 benchmarks/bench_mlp.py --device cuda --reps 2 --epochs 3 \
   --only sknn,sklearn,torch-fused,sknn-cuda,torch-cuda,torch-fused-cuda,clf-b256,digits-b32 \
