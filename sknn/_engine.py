@@ -835,7 +835,10 @@ class Trainer:
         perm = None
         X = rows.X
         if shuffle:
-            perm = torch.from_numpy(self.np_rng.permutation(n)).to(self.device)
+            # drawn on the host; sparse rows are gathered there with it, so
+            # no batch waits on a device-to-host copy of its indices
+            perm_host = self.np_rng.permutation(n)
+            perm = torch.from_numpy(perm_host).to(self.device)
             targets = targets.subset(perm)
             if not rows.sparse:
                 if self._xperm is None:
@@ -849,7 +852,7 @@ class Trainer:
             batch = slice(start, min(start + batch_size, n))
             nb = batch.stop - start
             if rows.sparse:
-                xb = rows.take(perm[batch] if shuffle else batch)
+                xb = rows.take(perm_host[batch] if shuffle else batch)
             else:
                 xb = X[batch]
             scale = targets.scale(batch, nb)
