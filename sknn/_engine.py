@@ -18,6 +18,7 @@ The estimator side (``_base.py``) hands numpy arrays in and gets numpy back.
 """
 
 import math
+import os
 import warnings
 from contextlib import nullcontext
 
@@ -622,6 +623,22 @@ class SGD(_Optimizer):
         else:
             params.add_(grads, alpha=-self.lr)
 
+    def device_step(self, params, grads, lr, step):
+        """:meth:`step` with the rate ``lr`` a 0-dim device tensor and no
+        change to host state (see :class:`_StaticEpoch`)."""
+        mom = self.hyper["momentum"]
+        v = self.state["velocity"]
+        neg_lr = torch.neg(lr)
+        step.add_(1.0)
+        if mom > 0:
+            v.mul_(mom).addcmul_(grads, neg_lr)
+            if self.hyper["nesterov"]:
+                params.add_(v, alpha=mom).addcmul_(grads, neg_lr)
+            else:
+                params.add_(v)
+        else:
+            params.addcmul_(grads, neg_lr)
+
 
 class Adam(_Optimizer):
     """scikit-learn's Adam. Where torch has the fused kernel for the device
@@ -674,6 +691,23 @@ class Adam(_Optimizer):
         lr_t = self.lr * math.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
         torch.sqrt(v, out=tmp).add_(eps)
         params.addcdiv_(m, tmp, value=-lr_t)
+
+    def device_step(self, params, grads, lr, step):
+        """:meth:`step` with the rate ``lr`` and the step count ``step`` as
+        0-dim device tensors: the bias correction is computed on the device,
+        and no host state changes (see :class:`_StaticEpoch`)."""
+        b1, b2, eps = self.hyper["beta_1"], self.hyper["beta_2"], self.hyper["epsilon"]
+        m, v, tmp = self.state["m"], self.state["v"], self.tmp
+        step.add_(1.0)
+        m.lerp_(grads, 1.0 - b1)
+        v.mul_(b2).addcmul_(grads, grads, value=1.0 - b2)
+        # rate = lr * sqrt(1 - b2^t) / (1 - b1^t), then
+        # params -= rate * m / (sqrt(v) + eps): scikit-learn's arithmetic
+        rate = torch.pow(b2, step).neg_().add_(1.0).sqrt_()
+        rate.div_(torch.pow(b1, step).neg_().add_(1.0)).mul_(lr).neg_()
+        torch.sqrt(v, out=tmp).add_(eps)
+        torch.div(m, tmp, out=tmp)
+        params.addcmul_(tmp, rate)
 
 
 _FUSED_ADAM = {}
@@ -804,6 +838,7 @@ class Trainer:
         # float16 needs loss scaling (bfloat16 has float32's exponent range)
         self.scaler = LossScaler() if self.autocast is torch.float16 else None
         self._xperm = None  # the epoch's permuted copy of X, made once
+        self._static = None  # a _StaticEpoch, when one runs this fit's epochs
 
     def _grad_fn(self):
         if self.autocast is not None:
@@ -832,6 +867,13 @@ class Trainer:
         n = rows.n
         batch_size = max(1, min(batch_size, n))
         net._buffers(batch_size, dropout)
+        if self._static_eligible(rows, dropout):
+            static = self._static
+            if static is None or not static.serves(rows, targets, batch_size, shuffle):
+                static = self._static = _StaticEpoch(
+                    self, rows, targets, batch_size, shuffle
+                )
+            return static.run_epoch()
         perm = None
         X = rows.X
         if shuffle:
@@ -866,6 +908,24 @@ class Trainer:
         loss_value, ok = total.item(), bool(ok.item())
         return loss_value, ok
 
+    def _static_eligible(self, rows, dropout):
+        """Whether this fit's epochs can run as a :class:`_StaticEpoch`:
+        on CUDA with ``SKNN_CUDA_GRAPHS=1`` in the environment (experimental,
+        off by default), for dense X, full precision, no dropout and the
+        'sgd' or 'adam' update."""
+        if self.net.device.type == "cuda":
+            wanted = os.environ.get("SKNN_CUDA_GRAPHS", "") == "1"
+        else:
+            wanted = _STATIC_EPOCHS_ON_CPU
+        return (
+            wanted
+            and not rows.sparse
+            and self.autocast is None
+            and not any(p > 0 for p in dropout)
+            and not self.decoupled
+            and hasattr(self.optimizer, "device_step")
+        )
+
     def probe(self, rows, targets, batch_size, dropout, steps):
         """Loss before and after ``steps`` minibatch updates (for the
         learning-rate search).  Modifies the network's parameters."""
@@ -897,6 +957,138 @@ class Trainer:
             float(out[-1]),
             bool(np.isfinite(out).all() and torch.isfinite(net.params).all()),
         )
+
+
+# The static epoch runs on the CPU only when a test asks for it (the same
+# arithmetic as on CUDA, without the graph).
+_STATIC_EPOCHS_ON_CPU = False
+
+
+class _StaticEpoch:
+    """An epoch of the fast path in which every tensor keeps its address.
+
+    X and the targets are permuted into buffers made once per fit, and the
+    learning rate and the optimizer's step count live in device tensors, so
+    every epoch runs the same kernels on the same memory and takes no value
+    from the host.  That is what a CUDA graph can record once and replay
+    with a single launch per epoch instead of some forty launches per
+    batch: on CUDA the first epoch runs directly (on a side stream, which
+    also initialises the libraries' lazy state), the second is recorded and
+    replayed, and every later one replayed.  If recording fails, epochs run
+    directly from then on.  On the CPU the same code runs without a graph,
+    which is how the tests check its arithmetic against :meth:`Trainer.epoch`.
+    """
+
+    def __init__(self, trainer, rows, targets, batch_size, shuffle):
+        self.trainer = trainer
+        self.key = (id(rows), id(targets), batch_size, shuffle)
+        self.rows, self.src = rows, targets
+        self.n, self.batch_size, self.shuffle = rows.n, batch_size, shuffle
+        self.n_batches = -(-rows.n // batch_size)
+        net = trainer.net
+        if shuffle:
+            self.X = torch.empty_like(rows.X)
+            t = object.__new__(Targets)
+            t.A = None if targets.A is None else torch.empty_like(targets.A)
+            t.B = torch.empty_like(targets.B)
+            t.w, t.weighted = torch.empty_like(targets.w), targets.weighted
+            self.targets = t
+        else:  # the data's own tensors already keep their addresses
+            self.X, self.targets = rows.X, targets
+        kw = dict(dtype=net.dtype, device=net.device)
+        self.lr = torch.zeros((), **kw)
+        self.step = torch.zeros((), **kw)
+        self.total = torch.zeros((), **kw)
+        self.ok = torch.zeros((), dtype=torch.bool, device=net.device)
+        self.cuda = net.device.type == "cuda"
+        self.graph = None
+        self.warmed = False
+        self.failed = False
+
+    def serves(self, rows, targets, batch_size, shuffle):
+        return self.key == (id(rows), id(targets), batch_size, shuffle)
+
+    def _load(self):
+        """Permute X and the targets into the buffers (outside any graph)."""
+        tr = self.trainer
+        perm = torch.from_numpy(tr.np_rng.permutation(self.n)).to(tr.device)
+        torch.index_select(self.rows.X, 0, perm, out=self.X)
+        src, dst = self.src, self.targets
+        if src.A is not None:
+            torch.index_select(src.A, 0, perm, out=dst.A)
+        torch.index_select(src.B, 0, perm, out=dst.B)
+        torch.index_select(src.w, 0, perm, out=dst.w)
+
+    def _batches(self):
+        """The recorded part: every batch's forward, backward and update."""
+        tr, net = self.trainer, self.trainer.net
+        zero_dropout = [0.0] * (net.n_layers - 1)
+        self.total.zero_()
+        for start in range(0, self.n, self.batch_size):
+            batch = slice(start, min(start + self.batch_size, self.n))
+            nb = batch.stop - start
+            loss = net.loss_and_grad(
+                self.X[batch],
+                self.targets.take(batch),
+                tr.l2,
+                zero_dropout,
+                tr.generator,
+                self.targets.scale(batch, nb),
+            )
+            tr.optimizer.device_step(net.params, net.grads, self.lr, self.step)
+            self.total.add_(loss, alpha=nb)
+        self.total.div_(self.n)
+        torch.logical_and(
+            torch.isfinite(self.total), torch.isfinite(net.params).all(), out=self.ok
+        )
+
+    def _execute(self):
+        if not self.cuda or self.failed:
+            self._batches()
+            return
+        with torch.cuda.device(self.trainer.device):  # streams and graph there
+            self._execute_cuda()
+
+    def _execute_cuda(self):
+        if self.graph is not None:
+            self.graph.replay()
+            return
+        if not self.warmed:
+            side = torch.cuda.Stream(device=self.trainer.device)
+            side.wait_stream(torch.cuda.current_stream(self.trainer.device))
+            with torch.cuda.stream(side):
+                self._batches()
+            torch.cuda.current_stream(self.trainer.device).wait_stream(side)
+            self.warmed = True
+            return
+        try:
+            # recording runs no kernel: the state is untouched until replay
+            graph = torch.cuda.CUDAGraph()
+            # thread_local: CUDA calls made by other threads meanwhile (a
+            # threaded grid search on the same GPU) are not refused as
+            # unsafe during this recording
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                self._batches()
+        except Exception:  # recording is an optimisation: fall back
+            self.failed = True
+            self._batches()
+            return
+        self.graph = graph
+        self.graph.replay()
+
+    def run_epoch(self):
+        tr = self.trainer
+        opt = tr.optimizer
+        if self.shuffle:
+            self._load()
+        self.lr.fill_(opt.lr)
+        self.step.fill_(float(opt.t))
+        self._execute()
+        opt.t += self.n_batches
+        fused_step = getattr(opt, "_step_t", None)
+        if fused_step is not None:  # the fused kernel's own step count
+            fused_step.fill_(float(opt.t))
+        return self.total.item(), bool(self.ok.item())
 
 
 def full_batch_loss_and_grad(net, rows, targets, alpha, chunk=4096):
