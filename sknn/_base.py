@@ -994,6 +994,12 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                 "code or invalid results. Use at your own risk.",
                 InconsistentSknnVersionWarning,
             )
+        # a model pickled before `weight_init` existed was initialised with
+        # He for the ReLU family under every solver: keep that on refit
+        if "weight_init" not in state and "activation" in state:
+            state["weight_init"] = (
+                "he" if state["activation"] in _HE_FAMILY else "glorot"
+            )
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 
 import sknn
 from sknn import (
@@ -207,6 +208,21 @@ def test_other_version_in_state_warns(cls):
         loaded.__setstate__(state)
     assert "_sknn_version" not in loaded.__dict__
     _assert_same_outputs(loaded, est, X)  # it warns, and still loads
+
+
+@pytest.mark.parametrize("activation, expected", [("relu", "he"), ("tanh", "glorot")])
+def test_pickle_from_before_weight_init_keeps_its_initialisation(activation, expected):
+    # models pickled before the parameter existed were started from He's
+    # weights for the ReLU family under every solver, Glorot's otherwise: the
+    # loaded model gets the value that refits it the same way
+    est, X, y = _fitted(MLPClassifier, activation=activation)
+    state = est.__getstate__()
+    del state["weight_init"]
+    loaded = MLPClassifier.__new__(MLPClassifier)
+    loaded.__setstate__(state)
+    assert loaded.get_params()["weight_init"] == expected
+    _assert_same_outputs(loaded, est, X)
+    assert clone(loaded).fit(X, y).n_iter_ == est.n_iter_
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
