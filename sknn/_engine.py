@@ -837,7 +837,7 @@ class Trainer:
         self.autocast = _AUTOCAST.get(spec.get("precision"))
         # float16 needs loss scaling (bfloat16 has float32's exponent range)
         self.scaler = LossScaler() if self.autocast is torch.float16 else None
-        self._xperm = None  # the epoch's permuted copy of X, made once
+        self._data = None  # the _EpochData of this fit, made at its first epoch
         self._static = None  # a _StaticEpoch, when one runs this fit's epochs
 
     def _grad_fn(self):
@@ -857,56 +857,44 @@ class Trainer:
         self.optimizer.step(net.params, net.grads, self.decoupled, net.n_coef)
 
     def epoch(self, rows, targets, batch_size, shuffle, dropout):
-        """One pass over the data; returns the mean loss (a host float).
-
-        With shuffling, X and the targets are permuted once per epoch into
-        a buffer made once per fit, so every batch is a contiguous slice
-        (no gather per batch); sparse X is densified a batch at a time.
-        """
+        """One pass over the data; returns the mean loss (a host float) and
+        whether the loss and the parameters are finite."""
         net = self.net
-        n = rows.n
-        batch_size = max(1, min(batch_size, n))
+        batch_size = max(1, min(batch_size, rows.n))
         net._buffers(batch_size, dropout)
+        data = self._data
+        if data is None or not data.serves(rows, targets, shuffle):
+            data = self._data = _EpochData(rows, targets, shuffle)
+        data.new_epoch(self.np_rng, self.device)
         if self._static_eligible(rows, dropout):
             static = self._static
-            if static is None or not static.serves(rows, targets, batch_size, shuffle):
-                static = self._static = _StaticEpoch(
-                    self, rows, targets, batch_size, shuffle
-                )
+            if static is None or not static.serves(data, batch_size):
+                static = self._static = _StaticEpoch(self, data, batch_size)
             return static.run_epoch()
-        perm = None
-        X = rows.X
-        if shuffle:
-            # drawn on the host; sparse rows are gathered there with it, so
-            # no batch waits on a device-to-host copy of its indices
-            perm_host = self.np_rng.permutation(n)
-            perm = torch.from_numpy(perm_host).to(self.device)
-            targets = targets.subset(perm)
-            if not rows.sparse:
-                if self._xperm is None:
-                    self._xperm = torch.empty(
-                        rows.X.shape, dtype=net.dtype, device=self.device
-                    )
-                X = torch.index_select(rows.X, 0, perm, out=self._xperm)
         total = torch.zeros((), dtype=net.dtype, device=self.device)
-        grad_fn = self._grad_fn()
-        for start in range(0, n, batch_size):
-            batch = slice(start, min(start + batch_size, n))
-            nb = batch.stop - start
-            if rows.sparse:
-                xb = rows.take(perm_host[batch] if shuffle else batch)
-            else:
-                xb = X[batch]
-            scale = targets.scale(batch, nb)
-            loss = grad_fn(
-                xb, targets.take(batch), self.l2, dropout, self.generator, scale
-            )
-            self._step()
-            total.add_(loss, alpha=nb)
-        total.div_(n)
+        self._run_batches(data, batch_size, dropout, self._grad_fn(), self._step, total)
         ok = torch.isfinite(total) & torch.isfinite(net.params).all()
         loss_value, ok = total.item(), bool(ok.item())
         return loss_value, ok
+
+    def _run_batches(self, data, batch_size, dropout, grad_fn, step, total):
+        """Every batch of one epoch (gradient, then ``step()``); ``total``
+        ends as the epoch's mean loss."""
+        n, targets = data.n, data.targets
+        for start in range(0, n, batch_size):
+            batch = slice(start, min(start + batch_size, n))
+            nb = batch.stop - start
+            loss = grad_fn(
+                data.x(batch),
+                targets.take(batch),
+                self.l2,
+                dropout,
+                self.generator,
+                targets.scale(batch, nb),
+            )
+            step()
+            total.add_(loss, alpha=nb)
+        total.div_(n)
 
     def _static_eligible(self, rows, dropout):
         """Whether this fit's epochs can run as a :class:`_StaticEpoch`:
@@ -964,37 +952,77 @@ class Trainer:
 _STATIC_EPOCHS_ON_CPU = False
 
 
-class _StaticEpoch:
-    """An epoch of the fast path in which every tensor keeps its address.
+class _EpochData:
+    """X and the targets in the order one epoch visits them.
 
-    X and the targets are permuted into buffers made once per fit, and the
-    learning rate and the optimizer's step count live in device tensors, so
-    every epoch runs the same kernels on the same memory and takes no value
-    from the host.  That is what a CUDA graph can record once and replay
-    with a single launch per epoch instead of some forty launches per
-    batch: on CUDA the first epoch runs directly (on a side stream, which
-    also initialises the libraries' lazy state), the second is recorded and
-    replayed, and every later one replayed.  If recording fails, epochs run
-    directly from then on.  On the CPU the same code runs without a graph,
-    which is how the tests check its arithmetic against :meth:`Trainer.epoch`.
+    With shuffling, dense X and the targets are permuted once per epoch into
+    buffers made once per fit, so every batch is a contiguous slice (no
+    gather per batch) and every epoch reads the same memory; sparse X stays
+    where it is and each batch's rows are gathered on the host with the
+    host's copy of the permutation, so no batch waits on the device.
+    Without shuffling the data's own tensors serve.
     """
 
-    def __init__(self, trainer, rows, targets, batch_size, shuffle):
-        self.trainer = trainer
-        self.key = (id(rows), id(targets), batch_size, shuffle)
-        self.rows, self.src = rows, targets
-        self.n, self.batch_size, self.shuffle = rows.n, batch_size, shuffle
-        self.n_batches = -(-rows.n // batch_size)
-        net = trainer.net
+    def __init__(self, rows, targets, shuffle):
+        self.rows, self.src, self.shuffle = rows, targets, shuffle
+        self.n = rows.n
+        self.perm = None  # the epoch's order, on the host (with shuffling)
+        dense = None if rows.sparse else rows.X
         if shuffle:
-            self.X = torch.empty_like(rows.X)
+            self.X = None if dense is None else torch.empty_like(dense)
             t = object.__new__(Targets)
             t.A = None if targets.A is None else torch.empty_like(targets.A)
             t.B = torch.empty_like(targets.B)
             t.w, t.weighted = torch.empty_like(targets.w), targets.weighted
             self.targets = t
-        else:  # the data's own tensors already keep their addresses
-            self.X, self.targets = rows.X, targets
+        else:
+            self.X, self.targets = dense, targets
+
+    def serves(self, rows, targets, shuffle):
+        return rows is self.rows and targets is self.src and shuffle == self.shuffle
+
+    def new_epoch(self, np_rng, device):
+        """Draw the epoch's order and permute into the buffers."""
+        if not self.shuffle:
+            return
+        self.perm = np_rng.permutation(self.n)
+        perm = torch.from_numpy(self.perm).to(device)
+        if self.X is not None:
+            torch.index_select(self.rows.X, 0, perm, out=self.X)
+        src, dst = self.src, self.targets
+        if src.A is not None:
+            torch.index_select(src.A, 0, perm, out=dst.A)
+        torch.index_select(src.B, 0, perm, out=dst.B)
+        torch.index_select(src.w, 0, perm, out=dst.w)
+
+    def x(self, batch):
+        """The rows of X of ``batch``, a slice of the epoch's order."""
+        if self.X is not None:
+            return self.X[batch]
+        return self.rows.take(batch if self.perm is None else self.perm[batch])
+
+
+class _StaticEpoch:
+    """An epoch of the fast path in which every tensor keeps its address.
+
+    The epoch reads X and the targets from an :class:`_EpochData` (whose
+    buffers are made once per fit), and the learning rate and the
+    optimizer's step count live in device tensors, so every epoch runs the
+    same kernels on the same memory and takes no value from the host.  That
+    is what a CUDA graph can record once and replay with a single launch per
+    epoch instead of some forty launches per batch: on CUDA the first epoch
+    runs directly (on a side stream, which also initialises the libraries'
+    lazy state), the second is recorded and replayed, and every later one
+    replayed.  If recording fails, epochs run directly from then on.  On the
+    CPU the same code runs without a graph, which is how the tests check its
+    arithmetic against :meth:`Trainer.epoch`.
+    """
+
+    def __init__(self, trainer, data, batch_size):
+        self.trainer, self.data, self.batch_size = trainer, data, batch_size
+        self.n_batches = -(-data.n // batch_size)
+        net = trainer.net
+        self.zero_dropout = [0.0] * (net.n_layers - 1)
         kw = dict(dtype=net.dtype, device=net.device)
         self.lr = torch.zeros((), **kw)
         self.step = torch.zeros((), **kw)
@@ -1005,39 +1033,22 @@ class _StaticEpoch:
         self.warmed = False
         self.failed = False
 
-    def serves(self, rows, targets, batch_size, shuffle):
-        return self.key == (id(rows), id(targets), batch_size, shuffle)
-
-    def _load(self):
-        """Permute X and the targets into the buffers (outside any graph)."""
-        tr = self.trainer
-        perm = torch.from_numpy(tr.np_rng.permutation(self.n)).to(tr.device)
-        torch.index_select(self.rows.X, 0, perm, out=self.X)
-        src, dst = self.src, self.targets
-        if src.A is not None:
-            torch.index_select(src.A, 0, perm, out=dst.A)
-        torch.index_select(src.B, 0, perm, out=dst.B)
-        torch.index_select(src.w, 0, perm, out=dst.w)
+    def serves(self, data, batch_size):
+        return data is self.data and batch_size == self.batch_size
 
     def _batches(self):
         """The recorded part: every batch's forward, backward and update."""
         tr, net = self.trainer, self.trainer.net
-        zero_dropout = [0.0] * (net.n_layers - 1)
+        opt = tr.optimizer
         self.total.zero_()
-        for start in range(0, self.n, self.batch_size):
-            batch = slice(start, min(start + self.batch_size, self.n))
-            nb = batch.stop - start
-            loss = net.loss_and_grad(
-                self.X[batch],
-                self.targets.take(batch),
-                tr.l2,
-                zero_dropout,
-                tr.generator,
-                self.targets.scale(batch, nb),
-            )
-            tr.optimizer.device_step(net.params, net.grads, self.lr, self.step)
-            self.total.add_(loss, alpha=nb)
-        self.total.div_(self.n)
+        tr._run_batches(
+            self.data,
+            self.batch_size,
+            self.zero_dropout,
+            net.loss_and_grad,
+            lambda: opt.device_step(net.params, net.grads, self.lr, self.step),
+            self.total,
+        )
         torch.logical_and(
             torch.isfinite(self.total), torch.isfinite(net.params).all(), out=self.ok
         )
@@ -1077,10 +1088,8 @@ class _StaticEpoch:
         self.graph.replay()
 
     def run_epoch(self):
-        tr = self.trainer
-        opt = tr.optimizer
-        if self.shuffle:
-            self._load()
+        """The epoch (its data already in order); mean loss and finiteness."""
+        opt = self.trainer.optimizer
         self.lr.fill_(opt.lr)
         self.step.fill_(float(opt.t))
         self._execute()
