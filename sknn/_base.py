@@ -125,7 +125,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         ],
     }
 
-    @abstractmethod
+    # MLPRegressor takes exactly these; the classifiers add their own
     def __init__(
         self,
         hidden_layer_sizes=(100,),
