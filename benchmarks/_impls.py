@@ -32,7 +32,11 @@ class Impl:
         raise NotImplementedError
 
     def predict(self, X):
-        raise NotImplementedError
+        """Probabilities (classifiers) or values of the fitted ``model``, an
+        estimator with scikit-learn's API."""
+        if hasattr(self.model, "predict_proba"):
+            return self.model.predict_proba(X)
+        return self.model.predict(X)
 
     def epochs_run(self):
         """Epochs the last fit ran (checked against the epochs asked)."""
@@ -80,11 +84,6 @@ class Sknn(Impl):
             self.model.fit(X, y)
         return self
 
-    def predict(self, X):
-        if hasattr(self.model, "predict_proba"):
-            return self.model.predict_proba(X)
-        return self.model.predict(X)
-
     def epochs_run(self):
         return self.model.n_iter_
 
@@ -106,7 +105,6 @@ class Sklearn(Impl):
             self.model.fit(X, y)
         return self
 
-    predict = Sknn.predict
     epochs_run = Sknn.epochs_run
 
 
@@ -239,11 +237,6 @@ class Skorch(Impl):
         )
         self.model.fit(X, yy)
         return self
-
-    def predict(self, X):
-        if hasattr(self.model, "predict_proba"):
-            return self.model.predict_proba(X)
-        return self.model.predict(X)
 
     def epochs_run(self):
         return len(self.model.history)
