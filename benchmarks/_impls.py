@@ -11,7 +11,6 @@ process-wide settings; the worker process sets the thread counts.
 """
 
 import importlib.util
-import os
 import warnings
 
 import numpy as np
@@ -61,22 +60,15 @@ def _estimator_kwargs(config, epochs):
 class Sknn(Impl):
     uses_torch = True
 
-    def __init__(self, device="cpu", graphs=False):
+    def __init__(self, device="cpu"):
         self.device = device
         self.name = "sknn" if device == "cpu" else f"sknn-{device}"
-        # sknn-cuda-graph: the experimental CUDA-graph epochs
-        # (SKNN_CUDA_GRAPHS=1, read by the engine at each epoch)
-        self.graphs = graphs
-        if graphs:
-            self.name += "-graph"
 
     def fit(self, X, y, config, epochs):
         from sklearn.exceptions import ConvergenceWarning
 
         from sknn import MLPClassifier, MLPRegressor
 
-        if self.graphs:
-            os.environ["SKNN_CUDA_GRAPHS"] = "1"
         cls = MLPClassifier if config.task == "classification" else MLPRegressor
         self.model = cls(**_estimator_kwargs(config, epochs), device=self.device)
         with warnings.catch_warnings():

@@ -4,16 +4,16 @@ import numbers
 import warnings
 
 import numpy as np
-from scipy.special import expit, log_expit, log_softmax, softmax
-from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin, _fit_context
+from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP, _stochastic
+from ._engine.compat import StrOptions, _fit_context
+from ._heads import BinaryHead, IdentityHead, MultilabelHead, SoftmaxHead
 
 _COMMON_PARAMETERS = """\
 hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -55,21 +55,18 @@ default='constant'
         keeps it while the loss improves and divides it by 5 each time
         ``n_iter_no_change`` epochs pass without improvement, stopping when
         it falls below 1e-6; 'decay' lowers it geometrically every epoch so
-        that the last of ``max_iter`` epochs runs at 1/100 of the start, the
-        decay the lecture recommends.
+        that the last of ``max_iter`` epochs runs at 1/100 of the start:
+        large steps early, small ones to settle at the end.
 
     learning_rate_init : float or 'auto', default=0.001
-        Initial step size of the stochastic solvers. 'auto' chooses it as
-        the lecture does by hand: on a subset of at most 1024 samples, start
-        at 1.0 and halve the rate until 40 minibatch steps lower the loss
-        without ever raising it above its start or making it non-finite
-        (looked at every 5 steps); then use half that rate, a margin from
-        the edge of divergence. The rate used is in
-        ``learning_rate_init_``. The search costs about 40 minibatch steps
-        per halving tried on at most 1024 samples, whatever the data's size:
-        measured at 20-45 ms on one CPU thread, about 2 % of a 20-epoch fit
-        on 50 000 x 100 data, a larger share of fits that take a fraction of
-        a second.
+        Initial step size of the stochastic solvers. 'auto' searches for it
+        the way one would by hand: on a subset of at most 1024 samples,
+        start at 1.0 and halve the rate until 40 minibatch steps lower the
+        loss without ever raising it above its start or making it
+        non-finite (looked at every 5 steps); then use half that rate, a
+        margin from the edge of divergence. The rate used is in
+        ``learning_rate_init_``. Each halving tried costs about 40
+        minibatch steps on at most 1024 samples, whatever the data's size.
 
     power_t : float, default=0.5
         Exponent of the 'invscaling' schedule.
@@ -179,6 +176,10 @@ loss_ : float
     best_validation_score_ : float or None
         The best validation score, or None without early stopping.
 
+    learning_rate_curve_ : list of float
+        The learning rate of every epoch of the stochastic solvers, after
+        the schedule (empty for 'lbfgs').
+
     t_ : int
         Number of training samples seen by the solver.
 
@@ -220,19 +221,6 @@ def _doc(cls):
     return cls
 
 
-def _argmax_score(out, y, w, torch):
-    """Weighted accuracy of logits ``out`` against encoded labels ``y``."""
-    if out.shape[1] == 1:
-        pred = (out[:, 0] > 0).to(torch.long)
-    else:
-        pred = out.argmax(dim=1)
-    hit = (pred == y.to(torch.long)).to(out.dtype)
-    if w is None:
-        return float(hit.mean().item())
-    w = w.to(out.dtype)
-    return float(((hit * w).sum() / w.sum()).item())
-
-
 class _ClassifierBase(ClassifierMixin, BaseMLP):
     """Label handling shared by MLPClassifier and MultiLabelMLP."""
 
@@ -259,16 +247,6 @@ class _ClassifierBase(ClassifierMixin, BaseMLP):
                 f"`y` has {classes}"
             )
         return self.classes_
-
-    def _encode(self, y, classes):
-        unseen = ~np.isin(y, classes)
-        if unseen.any():
-            raise ValueError(
-                f"y contains labels not in classes_ {classes!r}: "
-                f"{np.unique(np.asarray(y)[unseen])!r}. Pass every class with "
-                "`classes=` on the first call to partial_fit."
-            )
-        return np.searchsorted(classes, y)
 
 
 @_doc
@@ -420,13 +398,8 @@ class MLPClassifier(_ClassifierBase):
                     f"y has {n} labels but the model was fitted with "
                     f"{self.n_outputs_}; set warm_start=False to refit."
                 )
-            state = {
-                "classes_": np.arange(n),
-                "n_outputs_": n,
-                "_multilabel": True,
-                "_stratify": False,
-            }
-            return y_enc, state, "logistic"
+            attrs = {"classes_": np.arange(n), "n_outputs_": n, "_multilabel": True}
+            return y_enc, attrs, MultilabelHead(n, 0.5)
         if not first and getattr(self, "_multilabel", False):
             raise ValueError(
                 "The model was fitted on a multilabel indicator y; got "
@@ -440,20 +413,21 @@ class MLPClassifier(_ClassifierBase):
                 f"the single class {cls[0]!r} in y. Pass every class with "
                 "`classes=` to partial_fit, or give y with at least two classes."
             )
-        y_enc = self._encode(y, cls)
-        k = len(cls)
-        state = {
-            "classes_": cls,
-            "n_outputs_": 1 if k == 2 else k,
-            "_multilabel": False,
-            "_stratify": True,
-        }
-        return y_enc, state, ("logistic" if k == 2 else "softmax")
+        head = BinaryHead(cls) if len(cls) == 2 else SoftmaxHead(cls)
+        attrs = {"classes_": cls, "n_outputs_": head.n_outputs, "_multilabel": False}
+        return head.encode(y), attrs, head
 
-    def _target_weights(self, y_enc, sample_weight, state):
-        if self.class_weight is None or state["_multilabel"]:
+    def _head(self):
+        if self._multilabel:
+            return MultilabelHead(self.n_outputs_, 0.5)
+        if self.out_activation_ == "softmax":
+            return SoftmaxHead(self.classes_)
+        return BinaryHead(self.classes_)
+
+    def _target_weights(self, y_enc, sample_weight, attrs):
+        if self.class_weight is None or attrs["_multilabel"]:
             return sample_weight
-        classes = state["classes_"]
+        classes = attrs["classes_"]
         y_lab = classes[y_enc]
         if self.class_weight == "balanced":
             present = np.unique(y_lab)
@@ -484,15 +458,6 @@ class MLPClassifier(_ClassifierBase):
             )
         return w
 
-    def _validation_score(self, out, y, w, state):
-        from ._engine import torch
-
-        if state["_multilabel"]:
-            pred = out > 0
-            hit = (pred == (y > 0.5)).all(dim=1).to(out.dtype)
-            return float(hit.mean().item())
-        return _argmax_score(out, y, w, torch)
-
     @available_if(_stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -520,14 +485,6 @@ class MLPClassifier(_ClassifierBase):
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _proba_from_logits(self, z):
-        if self.out_activation_ == "softmax":
-            return softmax(z.astype(np.float64), axis=1)
-        p = expit(z.astype(np.float64))
-        if self._multilabel:
-            return p
-        return np.hstack([1.0 - p, p])
-
     def predict_proba(self, X):
         """Probability estimates.
 
@@ -542,7 +499,8 @@ class MLPClassifier(_ClassifierBase):
             Probability of each class, in the order of ``classes_``
             (float64). For multilabel y, the probability of each label.
         """
-        return self._proba_from_logits(self._forward(X, output=False))
+        z = self._raw_outputs(X)  # checks that the model is fitted first
+        return self._head().proba(z)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed stably.
@@ -557,12 +515,8 @@ class MLPClassifier(_ClassifierBase):
         log_proba : ndarray of shape (n_samples, n_classes)
             ``log(predict_proba(X))`` without underflow to ``-inf``.
         """
-        z = self._forward(X, output=False).astype(np.float64)
-        if self.out_activation_ == "softmax":
-            return log_softmax(z, axis=1)
-        if self._multilabel:
-            return log_expit(z)
-        return np.hstack([log_expit(-z), log_expit(z)])
+        z = self._raw_outputs(X)  # checks that the model is fitted first
+        return self._head().log_proba(z)
 
     def predict(self, X):
         """Predict class labels (a 0/1 indicator matrix for multilabel y).
@@ -577,12 +531,8 @@ class MLPClassifier(_ClassifierBase):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             The predicted classes.
         """
-        z = self._forward(X, output=False)
-        if self._multilabel:
-            return (z > 0).astype(int)
-        if z.shape[1] == 1:
-            return self.classes_[(z[:, 0] > 0).astype(int)]
-        return self.classes_[np.argmax(z, axis=1)]
+        z = self._raw_outputs(X)  # checks that the model is fitted first
+        return self._head().predict(z)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -647,26 +597,10 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
                 f"y has {n} output(s) but the model was fitted with "
                 f"{self.n_outputs_}; set warm_start=False to refit."
             )
-        return y2, {"n_outputs_": n, "_y_1d": y_1d}, "identity"
+        return y2, {"n_outputs_": n, "_y_1d": y_1d}, IdentityHead(n)
 
-    def _validation_score(self, out, y, w, state):
-        from ._engine import torch
-
-        y = y.to(out.dtype)
-        w = (
-            torch.ones(y.shape[0], 1, dtype=out.dtype, device=out.device)
-            if w is None
-            else (w.to(out.dtype).reshape(-1, 1))
-        )
-        mean = (w * y).sum(0) / w.sum()
-        ss_res = (w * (y - out) ** 2).sum(0)
-        ss_tot = (w * (y - mean) ** 2).sum(0)
-        r2 = torch.where(
-            ss_tot > 0,
-            1 - ss_res / ss_tot.clamp_min(1e-300),
-            torch.where(ss_res > 0, torch.zeros_like(ss_res), torch.ones_like(ss_res)),
-        )
-        return float(r2.mean().item())
+    def _head(self):
+        return IdentityHead(self.n_outputs_)
 
     @available_if(_stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -702,19 +636,17 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values, in the dtype the model was trained in.
         """
-        out = self._forward(X, output=False)
-        # one output is returned 1-d, as scikit-learn's MLPRegressor does
-        return out.ravel() if out.shape[1] == 1 else out
+        z = self._raw_outputs(X)  # checks that the model is fitted first
+        return self._head().predict(z)
 
 
 @_doc
 class MultiLabelMLP(_ClassifierBase):
     """Multi-layer perceptron for multilabel classification.
 
-    One sigmoid output per label trained with the binary cross-entropy, as
-    the lecture sets up multilabel classification: each sample may carry
-    any subset of the labels. ``y`` is a 0/1 indicator matrix of shape
-    (n_samples, n_labels), for example from
+    One sigmoid output per label trained with the binary cross-entropy:
+    each sample may carry any subset of the labels. ``y`` is a 0/1
+    indicator matrix of shape (n_samples, n_labels), for example from
     :class:`sklearn.preprocessing.MultiLabelBinarizer`.
 
     Parameters
@@ -862,10 +794,14 @@ default=None
                 f"classes={classes!r}: the values of a multilabel indicator y "
                 "are 0 and 1."
             )
-        state = {"classes_": np.arange(n), "n_outputs_": n, "_stratify": False}
-        y_enc = y.astype(np.float64)
-        state["pos_weight_"] = self._pos_weight(y_enc)
-        return y_enc, state, "logistic"
+        head = MultilabelHead(n, self._thresholds(n))
+        y_enc = head.encode(y)
+        attrs = {"classes_": head.classes, "n_outputs_": n}
+        attrs["pos_weight_"] = self._pos_weight(y_enc)
+        return y_enc, attrs, head
+
+    def _head(self):
+        return MultilabelHead(self.n_outputs_, self._thresholds(self.n_outputs_))
 
     def _pos_weight(self, y_enc):
         pw = self.pos_weight
@@ -898,18 +834,6 @@ default=None
                 f"them (one per label); got {self.threshold!r}."
             )
         return t
-
-    def _validation_score(self, out, y, w, state):
-        from ._engine import torch
-
-        t = torch.as_tensor(
-            self._thresholds(out.shape[1]), dtype=out.dtype, device=out.device
-        )
-        hit = ((torch.sigmoid(out) > t) == (y > 0.5)).all(dim=1).to(out.dtype)
-        if w is None:
-            return float(hit.mean().item())
-        w = w.to(out.dtype)
-        return float(((hit * w).sum() / w.sum()).item())
 
     @available_if(_stochastic)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -949,7 +873,8 @@ default=None
         proba : ndarray of shape (n_samples, n_labels)
             Independent probabilities, one per label (float64).
         """
-        return expit(self._forward(X, output=False).astype(np.float64))
+        z = self._raw_outputs(X)  # checks that the model is fitted first
+        return self._head().proba(z)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability of each label.
@@ -964,7 +889,8 @@ default=None
         log_proba : ndarray of shape (n_samples, n_labels)
             ``log(predict_proba(X))``, computed stably.
         """
-        return log_expit(self._forward(X, output=False).astype(np.float64))
+        z = self._raw_outputs(X)  # checks that the model is fitted first
+        return self._head().log_proba(z)
 
     def predict(self, X):
         """Predict the label sets.
@@ -979,9 +905,8 @@ default=None
         Y : ndarray of shape (n_samples, n_labels)
             1 where the label's probability exceeds ``threshold``, else 0.
         """
-        check_is_fitted(self, "coefs_")
-        proba = self.predict_proba(X)
-        return (proba > self._thresholds(proba.shape[1])).astype(int)
+        z = self._raw_outputs(X)  # checks that the model is fitted first
+        return self._head().predict(z)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,4 +1,5 @@
-"""Hidden-unit diagnostics (numpy only): the lecture's good vs bad training."""
+"""Hidden-unit diagnostics (numpy only): how well and how badly trained
+hidden layers differ in their activations."""
 
 import numpy as np
 

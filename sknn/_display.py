@@ -9,9 +9,9 @@ matplotlib is imported only when something is plotted.
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
-from sklearn.utils._indexing import _safe_indexing
-from sklearn.utils._optional_dependencies import check_matplotlib_support
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
+
+from ._engine.compat import _num_samples, _safe_indexing, check_matplotlib_support
 
 
 def _final_step(estimator):
@@ -23,13 +23,9 @@ def _final_step(estimator):
 
 def _validation_name(estimator):
     """What the validation score of ``estimator`` measures (see ``score``)."""
-    from ._classes import MultiLabelMLP
-
-    if not is_classifier(estimator):
-        return "validation R^2"
-    if isinstance(estimator, MultiLabelMLP) or getattr(estimator, "_multilabel", False):
-        return "validation subset accuracy"
-    return "validation accuracy"
+    if hasattr(estimator, "_head"):  # sknn's: the output head says
+        return estimator._head().validation_name
+    return "validation accuracy" if is_classifier(estimator) else "validation R^2"
 
 
 _CORNERS = {  # legend location -> (x0, x1, y0, y1) in axes fraction
@@ -345,7 +341,7 @@ class HiddenUnitsDisplay:
     samples down and units across, titled with the layer's
     :meth:`~sknn.MLPClassifier.hidden_unit_summary`: the fraction of dead and
     of saturated units and the mean absolute correlation between units.
-    This is the lecture's picture of good training (units respond sparsely
+    This is the picture of good training (units respond sparsely
     and differently to different samples: a speckled image) against bad
     training (whole columns constant, or columns that all look alike).
 

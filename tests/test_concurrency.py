@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import sknn._base
+import sknn._engine.facade
 from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
 
 N_THREADS, CALLS_PER_THREAD = 8, 20
@@ -115,7 +115,7 @@ def test_concurrent_predict_on_several_estimators():
 def test_concurrent_predict_in_many_chunks(monkeypatch):
     """With a tiny chunk budget every call runs several chunks (64 rows each),
     interleaved across threads."""
-    monkeypatch.setattr(sknn._base, "_PREDICT_ELEMENTS", 64)
+    monkeypatch.setattr(sknn._engine.facade, "PREDICT_ELEMENTS", 64)
     est = _fitted(MLPClassifier)
     expected = _sequential_expectations([est])
     _run_concurrently([est], expected)

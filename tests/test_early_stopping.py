@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
-import sknn._engine
+import sknn._engine.trainer
 from sknn import MLPClassifier, MLPRegressor
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -228,7 +228,7 @@ def test_non_finite_loss_without_early_stopping_raises(iris):
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_keyboard_interrupt_leaves_a_usable_model(iris, monkeypatch, early_stopping):
     X, y = iris
-    real_epoch = sknn._engine.Trainer.epoch
+    real_epoch = sknn._engine.trainer.Trainer.epoch
     calls = []
 
     def epoch(self, *args, **kwargs):
@@ -237,7 +237,7 @@ def test_keyboard_interrupt_leaves_a_usable_model(iris, monkeypatch, early_stopp
             raise KeyboardInterrupt
         return real_epoch(self, *args, **kwargs)
 
-    monkeypatch.setattr(sknn._engine.Trainer, "epoch", epoch)
+    monkeypatch.setattr(sknn._engine.trainer.Trainer, "epoch", epoch)
     clf = MLPClassifier(
         hidden_layer_sizes=(8,),
         max_iter=50,

@@ -1,8 +1,9 @@
 """The engine's hand-written backpropagation against torch.autograd.
 
-The fast path (forward and backward written out as the lecture's delta rule,
-no autograd graph) must give the same loss and gradient as autograd for every
-activation, output/loss pair, dropout setting and sample weighting.
+The fast path (forward and backward written out by hand, backpropagation's
+delta rule, no autograd graph) must give the same loss and gradient as
+autograd for every activation, output/loss pair, dropout setting and sample
+weighting, and so must each layer's backward pass alone.
 """
 
 import numpy as np
@@ -10,9 +11,23 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from sknn import _engine  # noqa: E402
+from sknn._engine import compat  # noqa: E402
+from sknn._engine.layers import ACTIVATIONS as _ACTIVATIONS  # noqa: E402
+from sknn._engine.layers import Activation, Dense, Dropout  # noqa: E402
+from sknn._engine.losses import LOSSES  # noqa: E402
+from sknn._engine.network import Network  # noqa: E402
+from sknn._engine.optim import OPTIMIZERS, Adam  # noqa: E402
 
-ACTIVATIONS = sorted(_engine.ACTIVATIONS)
+ACTIVATIONS = sorted(_ACTIVATIONS)
+LOSS_OF = {"softmax": "cross_entropy", "logistic": "binary_cross_entropy"}
+LOSS_OF["identity"] = "squared_error"
+KW = dict(dtype=torch.float64, device=torch.device("cpu"))
+
+
+def _targets(out_activation, y, sw, n_out, pos_weight=None):
+    return LOSSES[LOSS_OF[out_activation]].targets(y, sw, KW, n_out, pos_weight)
+
+
 OUTPUTS = ["softmax", "logistic-binary", "logistic-multilabel", "identity"]
 
 
@@ -39,8 +54,8 @@ def _problem(output, n, n_out, rng, weighted, pos_weight):
 
 
 def _net(activation, out_activation, sizes, seed):
-    net = _engine.Network(
-        sizes, activation, out_activation, torch.float64, torch.device("cpu")
+    net = Network(
+        sizes, activation, LOSS_OF[out_activation], torch.float64, torch.device("cpu")
     )
     gen = torch.Generator().manual_seed(seed)
     net.params.copy_(
@@ -51,7 +66,7 @@ def _net(activation, out_activation, sizes, seed):
 
 def _grads(net, path, xb, target, alpha, dropout, scale, seed):
     gen = torch.Generator().manual_seed(seed)
-    net._buffers(xb.shape[0], dropout)
+    net.training_layers(xb.shape[0], dropout)
     fn = net.loss_and_grad if path == "fast" else net.autograd_loss_and_grad
     loss = fn(xb, target, alpha, dropout, gen, scale)
     return float(loss), net.grads.clone()
@@ -70,9 +85,7 @@ def test_fast_path_matches_autograd(activation, output, dropout, weighted):
     sizes = [d, 8, 5, n_out]
     net = _net(activation, out_act, sizes, seed=1)
     X = torch.from_numpy(rng.randn(n, d))
-    targets = _engine.Targets(
-        out_act, y, sw, torch.float64, net.device, n_classes=n_classes, pos_weight=pw
-    )
+    targets = _targets(out_act, y, sw, n_out, pw)
     idx = torch.arange(n)
     target = targets.take(idx)
     scale = targets.scale(idx, n)
@@ -91,18 +104,18 @@ def test_loss_matches_formula_softmax():
     n, d, k = 11, 4, 3
     y = rng.randint(0, k, n)
     net = _net("tanh", "softmax", [d, 5, k], seed=2)
+    act = Activation("tanh")
     X = torch.from_numpy(rng.randn(n, d))
-    targets = _engine.Targets(
-        "softmax", y, None, torch.float64, net.device, n_classes=k
-    )
+    targets = _targets("softmax", y, None, k)
     idx = torch.arange(n)
-    net._buffers(n, [0.0, 0.0])
+    net.training_layers(n, [0.0, 0.0])
     alpha = 0.1
     loss = float(
         net.loss_and_grad(X, targets.take(idx), alpha, [0.0, 0.0], None, 1.0 / n)
     )
     with torch.no_grad():
-        logp = torch.log_softmax(net.forward(X), dim=1).numpy()
+        logp = torch.log_softmax(net.forward_reference(X, net.W, net.b, act), dim=1)
+    logp = logp.numpy()
     coef = net.params[: net.n_coef].numpy()
     expected = -logp[np.arange(n), y].mean() + 0.5 * alpha * coef @ coef / n
     assert loss == pytest.approx(expected, rel=1e-12)
@@ -114,14 +127,14 @@ def test_last_partial_batch_uses_buffer_slices():
     rng = np.random.RandomState(5)
     y = rng.randn(10, 2)
     X = torch.from_numpy(rng.randn(10, 3))
-    targets = _engine.Targets("identity", y, None, torch.float64, torch.device("cpu"))
+    targets = _targets("identity", y, None, 2)
     net = _net("relu", "identity", [3, 4, 2], seed=4)
     idx = torch.arange(6, 10)
     drop = [0.0, 0.0]
-    net._buffers(6, drop)
+    net.training_layers(6, drop)
     net.loss_and_grad(X[idx], targets.take(idx), 0.0, drop, None, 0.25)
     g_small = net.grads.clone()
-    net._buffers(4, drop)
+    net.training_layers(4, drop)
     net.loss_and_grad(X[idx], targets.take(idx), 0.0, drop, None, 0.25)
     torch.testing.assert_close(g_small, net.grads)
 
@@ -135,11 +148,11 @@ def test_optimizer_state_round_trip(solver):
     hyper = dict(
         momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8, rho=0.9
     )
-    a = _engine.OPTIMIZERS[solver](params, 0.1, **hyper)
+    a = OPTIMIZERS[solver](params, 0.1, **hyper)
     pa = params.clone()
     for _ in range(3):
         a.step(pa, grads)
-    b = _engine.OPTIMIZERS[solver](params, 0.1, **hyper)
+    b = OPTIMIZERS[solver](params, 0.1, **hyper)
     b.load_state_dict(a.state_dict())
     pb = pa.clone()
     a.step(pa, grads)
@@ -153,7 +166,7 @@ def test_adam_matches_sklearn_update_rule():
     p0 = rng.randn(6)
     g = rng.randn(6)
     lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
-    opt = _engine.Adam(
+    opt = Adam(
         torch.zeros(6, dtype=torch.float64),
         lr,
         beta_1=b1,
@@ -184,11 +197,67 @@ def test_fused_adam_equals_plain_update(dtype, monkeypatch):
     )
     results = {}
     for fused in (True, False):
-        monkeypatch.setitem(_engine._FUSED_ADAM, ("cpu", dtype), fused)
-        opt = _engine.Adam(p0, 0.01, **hyper)
+        monkeypatch.setitem(compat._FUSED_ADAM, ("cpu", dtype), fused)
+        opt = Adam(p0, 0.01, **hyper)
         p = p0.clone()
         for g in grads:
             opt.step(p, g, decay=0.1, n_coef=20)
         results[fused] = p
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == torch.float32 else {}
     torch.testing.assert_close(results[True], results[False], **tol)
+
+
+def _layer_check(layer, x, forward, reference, n):
+    """A layer's hand-written backward equals autograd through its
+    reference forward, for a random upstream gradient."""
+    rng = np.random.RandomState(0)
+    out = forward(x.clone(), n)
+    upstream = torch.from_numpy(rng.randn(*out.shape))
+    leaf = x.clone().requires_grad_(True)
+    with torch.enable_grad():
+        (want,) = torch.autograd.grad((reference(leaf) * upstream).sum(), leaf)
+    got = layer.backward(upstream.clone(), n)
+    torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activation_layer_backward_matches_autograd(name):
+    n, units = 9, 4
+    layer = Activation(name)
+    layer.allocate(n, units, KW)
+    x = torch.from_numpy(np.random.RandomState(1).randn(n, units))
+    _layer_check(layer, x, layer.forward, layer.reference, n)
+
+
+def test_dropout_layer_backward_matches_autograd():
+    n, units = 9, 4
+    layer = Dropout(0.4)
+    layer.allocate(n, units, KW)
+    x = torch.from_numpy(np.random.RandomState(2).randn(n, units))
+
+    def forward(a, rows):
+        return layer.forward(a, rows, torch.Generator().manual_seed(3))
+
+    def reference(a):
+        return layer.reference(a, torch.Generator().manual_seed(3), *KW.values())
+
+    _layer_check(layer, x, forward, reference, n)
+
+
+def test_dense_layer_backward_matches_autograd():
+    rng = np.random.RandomState(4)
+    n, d_in, d_out = 7, 5, 3
+    flat = torch.from_numpy(rng.randn(d_in * d_out + d_out))
+    W, b = flat[: d_in * d_out].view(d_out, d_in), flat[d_in * d_out :]
+    gW, gb = torch.empty_like(W), torch.empty_like(b)
+    layer = Dense(W, b, gW, gb)
+    layer.allocate(n, KW, backward=True)
+    x = torch.from_numpy(rng.randn(n, d_in))
+    _layer_check(layer, x, layer.forward, lambda a: Dense.reference(a, W, b), n)
+    upstream = torch.from_numpy(np.random.RandomState(0).randn(n, d_out))
+    Wl, bl = W.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    with torch.enable_grad():
+        loss = (Dense.reference(x, Wl, bl) * upstream).sum()
+        want_W, want_b = torch.autograd.grad(loss, (Wl, bl))
+    torch.testing.assert_close(gW, want_W)
+    torch.testing.assert_close(gb, want_b)

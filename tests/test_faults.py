@@ -24,7 +24,9 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP, _engine
+from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
+from sknn._engine.network import Network
+from sknn._engine.trainer import Trainer
 
 ESTIMATORS = [MLPClassifier, MLPRegressor, MultiLabelMLP]
 N, P = 60, 5
@@ -122,8 +124,8 @@ def _no_keyboard_interrupt(call):
 # An exception inside an epoch
 # ---------------------------------------------------------------------------
 FAULT_SITES = [
-    pytest.param(_engine.Trainer, "epoch", id="Trainer.epoch"),
-    pytest.param(_engine.Network, "loss_and_grad", id="Network.loss_and_grad"),
+    pytest.param(Trainer, "epoch", id="Trainer.epoch"),
+    pytest.param(Network, "loss_and_grad", id="Network.loss_and_grad"),
 ]
 EXCEPTIONS = [RuntimeError("simulated fault"), MemoryError("simulated fault")]
 
@@ -214,9 +216,7 @@ def test_fault_in_lbfgs(cls, fitted):
         outputs = _outputs(est, X)
     before = copy.deepcopy(est.__dict__)
     with pytest.MonkeyPatch.context() as mp:
-        _fail_on(
-            mp, _engine.Network, "loss_and_grad", 3, RuntimeError("simulated fault")
-        )
+        _fail_on(mp, Network, "loss_and_grad", 3, RuntimeError("simulated fault"))
         with pytest.raises(RuntimeError, match="simulated fault"):
             est.fit(*_data(cls, seed=1))
     _assert_same_state(est, before)
@@ -251,7 +251,7 @@ def test_keyboard_interrupt_between_epochs_keeps_usable_model(cls, early_stoppin
     params = dict(early_stopping=early_stopping, validation_fraction=0.2)
     est = _make(cls, max_iter=10, **params)
     with pytest.MonkeyPatch.context() as mp:
-        _fail_on(mp, _engine.Trainer, "epoch", 3, KeyboardInterrupt())
+        _fail_on(mp, Trainer, "epoch", 3, KeyboardInterrupt())
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")
             _no_keyboard_interrupt(lambda: est.fit(X, y))
@@ -283,7 +283,7 @@ def test_keyboard_interrupt_mid_epoch_keeps_usable_model(cls, early_stopping):
     )
     # with early stopping 48 training rows: still 3 batches of at most 20
     with pytest.MonkeyPatch.context() as mp:
-        _fail_on(mp, _engine.Network, "loss_and_grad", 8, KeyboardInterrupt())
+        _fail_on(mp, Network, "loss_and_grad", 8, KeyboardInterrupt())
         with pytest.warns(UserWarning, match="interrupted by the user"):
             _no_keyboard_interrupt(lambda: est.fit(X, y))
     assert est.n_iter_ == 2
@@ -296,7 +296,7 @@ def test_keyboard_interrupt_in_partial_fit_keeps_usable_model(cls):
     est = _make(cls).partial_fit(X, y, **_fit_kwargs(cls, y))
     n_iter = est.n_iter_
     with pytest.MonkeyPatch.context() as mp:
-        _fail_on(mp, _engine.Network, "loss_and_grad", 2, KeyboardInterrupt())
+        _fail_on(mp, Network, "loss_and_grad", 2, KeyboardInterrupt())
         with pytest.warns(UserWarning, match="interrupted by the user"):
             _no_keyboard_interrupt(lambda: est.partial_fit(X, y))
     assert est.n_iter_ == n_iter
@@ -316,7 +316,7 @@ def test_keyboard_interrupt_with_non_finite_weights_propagates(cls):
     with pytest.MonkeyPatch.context() as mp:
         _fail_on(
             mp,
-            _engine.Trainer,
+            Trainer,
             "epoch",
             2,
             KeyboardInterrupt(),
@@ -336,7 +336,7 @@ def test_keyboard_interrupt_in_lbfgs_keeps_the_last_iterate(cls):
     a fit stopped by max_iter after as many iterations ends."""
     X, y = _data(cls)
     with pytest.MonkeyPatch.context() as mp:
-        _fail_on(mp, _engine.Network, "loss_and_grad", 6, KeyboardInterrupt())
+        _fail_on(mp, Network, "loss_and_grad", 6, KeyboardInterrupt())
         with pytest.warns(UserWarning, match="KeyboardInterrupt"):
             est = _make(cls, solver="lbfgs", max_iter=50).fit(X, y)
     _check_usable(est, X)
@@ -436,14 +436,14 @@ def test_fault_in_cuda_refit_leaves_model_as_before(cls):
     before = copy.deepcopy(est.__dict__)
     outputs = _outputs(est, X)
     with pytest.MonkeyPatch.context() as mp:
-        _fail_on(mp, _engine.Trainer, "epoch", 3, RuntimeError("simulated fault"))
+        _fail_on(mp, Trainer, "epoch", 3, RuntimeError("simulated fault"))
         with pytest.raises(RuntimeError, match="simulated fault"):
             est.fit(*_data(cls, seed=1))
     _assert_same_state(est, before)
     for a, b in zip(_outputs(est, X), outputs):
         np.testing.assert_array_equal(a, b)
     with pytest.MonkeyPatch.context() as mp:
-        _fail_on(mp, _engine.Trainer, "epoch", 3, KeyboardInterrupt())
+        _fail_on(mp, Trainer, "epoch", 3, KeyboardInterrupt())
         with pytest.warns(UserWarning, match="interrupted by the user"):
             _no_keyboard_interrupt(lambda: est.set_params(max_iter=10).fit(X, y))
     assert est.n_iter_ == 2

@@ -53,7 +53,7 @@ except OSError as exc:
     print(json.dumps({"unsupported": str(exc)}))
     sys.exit(0)
 
-import sknn._base
+import sknn._engine.facade
 from sknn import MLPClassifier, MLPRegressor
 
 n, p, hidden = (int(a) for a in sys.argv[1:4])
@@ -76,7 +76,7 @@ for name, method, chunked in [
     ("MLPClassifier", "predict_proba", False),  # the control: one chunk
 ]:
     if not chunked:
-        sknn._base._PREDICT_ELEMENTS = 2**62
+        sknn._engine.facade.PREDICT_ELEMENTS = 2**62
     est = models[name]
     getattr(est, method)(X_small)  # warm: kernels, prediction network
     reset_peak()
@@ -147,7 +147,8 @@ def test_cuda_out_of_memory_falls_back_to_smaller_chunks(monkeypatch):
     torch = pytest.importorskip("torch")
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA device")
-    from sknn import MLPClassifier, _engine
+    from sknn import MLPClassifier
+    from sknn._engine import facade
 
     rng = np.random.RandomState(0)
     X = rng.randn(3000, N_FEATURES).astype(np.float32)
@@ -158,7 +159,7 @@ def test_cuda_out_of_memory_falls_back_to_smaller_chunks(monkeypatch):
     assert est.device_.startswith("cuda")
     expected = est.predict_proba(X)
 
-    original = _engine.predict_raw
+    original = facade._predict_raw
     chunk_sizes = []
 
     def predict_raw(net, rows, chunk_size):
@@ -167,7 +168,7 @@ def test_cuda_out_of_memory_falls_back_to_smaller_chunks(monkeypatch):
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
         return original(net, rows, chunk_size)
 
-    monkeypatch.setattr(_engine, "predict_raw", predict_raw)
+    monkeypatch.setattr(facade, "_predict_raw", predict_raw)
     with pytest.warns(ResourceWarning, match="CUDA ran out of memory while predicting"):
         got = est.predict_proba(X)
     assert chunk_sizes[-1] <= 256 < chunk_sizes[0]

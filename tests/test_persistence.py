@@ -318,7 +318,7 @@ def test_scanner_finds_unsafe_torch_load(source, n_bad):
 
 def test_library_never_calls_torch_load_unsafely():
     files = sorted(SKNN_DIR.rglob("*.py"))
-    assert any(f.name == "_engine.py" for f in files)
+    assert any(f.parent.name == "_engine" for f in files)
     bad = {
         str(f.relative_to(SKNN_DIR)): lines
         for f in files

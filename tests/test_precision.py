@@ -6,12 +6,20 @@ import torch
 from sklearn.datasets import load_digits
 
 from sknn import MLPClassifier, MLPRegressor
-from sknn import _engine as E
+from sknn._engine.data import Rows
+from sknn._engine.losses import LOSSES
+from sknn._engine.network import Network
+from sknn._engine.trainer import LossScaler, Trainer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 CPU = torch.device("cpu")
+_LOSS = {
+    "softmax": "cross_entropy",
+    "logistic": "binary_cross_entropy",
+    "identity": "squared_error",
+}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +44,7 @@ def _fit(precision, digits, device="cpu", **kw):
 
 
 def _network(activation, out_activation, sizes, dtype=torch.float32, device=CPU):
-    net = E.Network(sizes, activation, out_activation, dtype, device)
+    net = Network(sizes, activation, _LOSS[out_activation], dtype, device)
     rng = np.random.RandomState(0)
     pairs = list(zip(sizes[:-1], sizes[1:]))
     net.set_weights(
@@ -56,9 +64,8 @@ def _batch(out_activation, n=160, n_out=10, device=CPU):
         target = (y[:, None] == np.arange(n_out)).astype(np.float64)
     else:
         target = np.column_stack([y, X[:, 20]]).astype(np.float64)
-    targets = E.Targets(
-        out_activation, target, None, torch.float32, device, n_classes=n_out
-    )
+    kw = dict(dtype=torch.float32, device=device)
+    targets = LOSSES[_LOSS[out_activation]].targets(target, None, kw, n_out)
     return torch.as_tensor(X, device=device), targets
 
 
@@ -110,7 +117,7 @@ def test_bfloat16_gradient_close_to_float32(activation, out_activation, n_out):
     xb, targets = _batch(out_activation, n_out=n_out)
     target = _all(xb, targets)
     drop = [0.0, 0.0, 0.0]
-    net._buffers(len(xb), drop)
+    net.training_layers(len(xb), drop)
     loss32 = net.loss_and_grad(xb, target, 1e-4, drop, None, 1 / len(xb))
     g32 = net.grads.clone()
     loss16 = net.autograd_loss_and_grad(
@@ -147,12 +154,12 @@ def test_float16_on_the_cpu_trains(digits):
 def test_trainer_scales_only_float16():
     net = _network("relu", "softmax", [64, 8, 10])
     spec = _spec("float16")
-    assert isinstance(E.Trainer(net, spec, 0).scaler, E.LossScaler)
+    assert isinstance(Trainer(net, spec, 1e-3, 0).scaler, LossScaler)
     for p in ("bfloat16", "float32", "auto"):
-        assert E.Trainer(net, _spec(p), 0).scaler is None
+        assert Trainer(net, _spec(p), 1e-3, 0).scaler is None
 
 
-def _spec(precision, solver="adam", lr=1e-3):
+def _spec(precision, solver="adam"):
     return dict(
         solver=solver,
         alpha=1e-4,
@@ -162,7 +169,6 @@ def _spec(precision, solver="adam", lr=1e-3):
         beta_2=0.999,
         epsilon=1e-8,
         precision=precision,
-        learning_rate_init=lr,
     )
 
 
@@ -173,7 +179,7 @@ def test_loss_scaling_keeps_tiny_float16_gradients():
     xb, targets = _batch("softmax")
     target = _all(xb, targets)
     drop = [0.0, 0.0]
-    net._buffers(len(xb), drop)
+    net.training_layers(len(xb), drop)
     tiny = 1e-8  # the per-batch weight scale: gradients ~1e-9
     net.loss_and_grad(xb, target, 0.0, drop, None, tiny)
     g32 = net.grads.clone()
@@ -190,14 +196,15 @@ def test_loss_scaling_keeps_tiny_float16_gradients():
 def test_overflowing_float16_steps_are_skipped_and_the_scale_backs_off():
     net = _network("relu", "softmax", [64, 16, 10])
     xb, targets = _batch("softmax")
-    rows = E._Rows(xb.numpy(), torch.float32, CPU)
-    trainer = E.Trainer(net, _spec("float16"), 0)
+    rows = Rows(xb.numpy(), torch.float32, CPU)
+    trainer = Trainer(net, _spec("float16"), 1e-3, 0)
     trainer.scaler.scale = 2.0**40  # the scaled backward overflows float16
     start = net.params.clone()
     n_steps = 4
-    first, last, finite = trainer.probe(rows, targets, 40, [0.0, 0.0], n_steps)
+    first, last, finite = trainer.losses_over_steps(
+        rows, targets, 40, [0.0, 0.0], n_steps
+    )
     # every step overflowed: nothing moved, not even the optimizer's clock
-    assert trainer.scaler.skipped == n_steps
     assert trainer.scaler.scale == 2.0 ** (40 - n_steps)
     assert trainer.optimizer.t == 0
     assert torch.equal(net.params, start)
@@ -205,14 +212,14 @@ def test_overflowing_float16_steps_are_skipped_and_the_scale_backs_off():
 
     # from a workable scale on, steps go through and the scale holds
     trainer.scaler.scale = 2.0**10
-    trainer.probe(rows, targets, 40, [0.0, 0.0], n_steps)
+    trainer.losses_over_steps(rows, targets, 40, [0.0, 0.0], n_steps)
     assert trainer.optimizer.t == n_steps
     assert trainer.scaler.scale == 2.0**10
     assert not torch.equal(net.params, start)
 
 
 def test_scale_grows_after_a_run_of_good_steps():
-    scaler = E.LossScaler(scale=8.0, interval=3)
+    scaler = LossScaler(scale=8.0, interval=3)
     good = torch.ones(5)
     assert all(scaler.update(good) for _ in range(3))
     assert scaler.scale == 16.0
@@ -240,7 +247,7 @@ def test_cuda_float16_gradient_with_loss_scaling():
     xb, targets = _batch("softmax", device=dev)
     target = _all(xb, targets)
     drop = [0.0, 0.0]
-    net._buffers(len(xb), drop)
+    net.training_layers(len(xb), drop)
     net.loss_and_grad(xb, target, 1e-4, drop, None, 1 / len(xb))
     g32 = net.grads.clone()
     net.autograd_loss_and_grad(
@@ -254,4 +261,4 @@ def test_cuda_float16_gradient_with_loss_scaling():
         loss_scale=2.0**16,
     )
     assert _rel(net.grads, g32) < 0.01
-    assert isinstance(E.Trainer(net, _spec("float16"), 0).scaler, E.LossScaler)
+    assert isinstance(Trainer(net, _spec("float16"), 1e-3, 0).scaler, LossScaler)

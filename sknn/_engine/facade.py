@@ -1,0 +1,238 @@
+"""What the estimators call: numpy in, numpy or Python numbers out.
+
+* :func:`resolve_device` and :func:`predict_device` turn the ``device``
+  parameter and the fitted ``device_`` into device names;
+* a :class:`Session` holds one fit: the network, the training (and
+  validation) data on the device, the optimizer, the best weights so far;
+* :func:`predict_raw` and :func:`hidden_activations` run a fitted network
+  over X in chunks, with the out-of-memory retry on GPUs.
+"""
+
+import warnings
+import weakref
+
+import numpy as np
+import torch
+
+from . import losses
+from .data import Rows
+from .network import Network
+from .trainer import (
+    Trainer,
+    full_batch_loss_and_grad,
+    search_learning_rate,
+)
+from .trainer import (
+    predict_raw as _predict_raw,
+)
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+PREDICT_ELEMENTS = 2**22  # activations held at once while predicting
+
+
+def resolve_device(device):
+    """The device name to train on for the ``device`` parameter, or a
+    ValueError that names it.  A bare 'cuda' becomes the current GPU
+    ('cuda:0'), not whichever is current later."""
+    if device == "auto":
+        dev = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    else:
+        try:
+            dev = torch.device(device)
+        except (RuntimeError, TypeError) as exc:
+            raise ValueError(
+                f"device={device!r} is not a device torch knows; expected 'auto', "
+                "'cpu', 'cuda' or 'cuda:N'."
+            ) from exc
+        _check_device(device, dev)
+    if dev.type == "cuda" and dev.index is None:
+        dev = torch.device("cuda", torch.cuda.current_device())
+    return str(dev)
+
+
+def _check_device(device, dev):
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but CUDA is not available on "
+                "this machine; use device='auto' to fall back to the CPU."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but only "
+                f"{torch.cuda.device_count()} CUDA device(s) are visible."
+            )
+    elif dev.type != "cpu" and dev.type != "mps":
+        raise ValueError(
+            f"device={device!r} is not supported; expected 'auto', 'cpu', "
+            "'cuda' or 'cuda:N'."
+        )
+
+
+def predict_device(device_str):
+    """The device to predict on: the fitted one when present, else the CPU."""
+    dev = torch.device(device_str)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        return torch.device("cpu")
+    return dev
+
+
+def chunk_rows(layer_sizes):
+    """Rows per prediction chunk: about PREDICT_ELEMENTS activations."""
+    return max(64, PREDICT_ELEMENTS // max(layer_sizes))
+
+
+class Session:
+    """One fit on the device.
+
+    Parameters
+    ----------
+    layer_sizes, activation, loss
+        The network (``loss`` a key of :data:`losses.LOSSES`).
+    dtype, device : str
+        'float32' or 'float64'; a device name from :func:`resolve_device`.
+    coefs, intercepts : lists of ndarray
+        The starting weights, in scikit-learn's (in, out) layout.
+    """
+
+    def __init__(self, layer_sizes, activation, loss, dtype, device, coefs, intercepts):
+        self.net = Network(
+            layer_sizes, activation, loss, DTYPES[dtype], torch.device(device)
+        )
+        self.net.set_weights(coefs, intercepts)
+        self.kw = dict(dtype=self.net.dtype, device=self.net.device)
+        self.trainer = None
+        self.validation = None
+        self._best = None
+
+    # -- data --------------------------------------------------------------
+    def set_data(self, X, y, sample_weight, pos_weight=None):
+        """The training rows and their loss coefficients, moved once."""
+        self.rows = Rows(X, *self.kw.values())
+        self.targets = self.net.loss.targets(
+            y, sample_weight, self.kw, self.net.layer_sizes[-1], pos_weight
+        )
+
+    def set_validation(self, X, y, sample_weight, score, thresholds=None):
+        """Held-out rows scored by ``score`` (a key of :data:`losses.SCORES`)."""
+
+        def to_device(a):
+            return (
+                None
+                if a is None
+                else torch.as_tensor(np.asarray(a)).to(self.net.device)
+            )
+
+        self.validation = (
+            Rows(X, *self.kw.values()),
+            to_device(y),
+            to_device(sample_weight),
+            losses.SCORES[score],
+            thresholds,
+        )
+        self._best = self.net.params.clone()
+
+    # -- the stochastic solvers --------------------------------------------
+    def search_learning_rate(self, hyper, dropout, batch_size, seed):
+        return search_learning_rate(
+            self.net, hyper, self.rows, self.targets, dropout, batch_size, seed
+        )
+
+    def start(self, hyper, lr, seed, optimizer_state=None):
+        self.trainer = Trainer(self.net, hyper, lr, seed)
+        if optimizer_state is not None:
+            self.trainer.optimizer.load_state_dict(optimizer_state)
+
+    def epoch(self, lr, batch_size, shuffle, dropout):
+        """One epoch at rate ``lr``: (mean loss, whether all is finite)."""
+        self.trainer.optimizer.lr = lr
+        return self.trainer.epoch(self.rows, self.targets, batch_size, shuffle, dropout)
+
+    def validation_score(self):
+        rows, y, w, score, thresholds = self.validation
+        z = _predict_raw(self.net, rows, chunk_rows(self.net.layer_sizes))
+        return score(z, y, w, thresholds)
+
+    def keep_best(self):
+        self._best.copy_(self.net.params)
+
+    def restore_best(self):
+        self.net.params.copy_(self._best)
+
+    def finite(self):
+        return bool(torch.isfinite(self.net.params).all())
+
+    def optimizer_state(self):
+        return self.trainer.optimizer.state_dict()
+
+    def weights(self):
+        return self.net.get_weights()
+
+    # -- L-BFGS --------------------------------------------------------------
+    def flat_weights(self):
+        return self.net.params.to("cpu", torch.float64).numpy().copy()
+
+    def set_flat_weights(self, theta):
+        self.net.params.copy_(torch.from_numpy(theta))
+
+    def loss_and_grad(self, theta, alpha):
+        """Full-batch loss and gradient at the flat weights ``theta``."""
+        self.set_flat_weights(theta)
+        loss = full_batch_loss_and_grad(self.net, self.rows, self.targets, alpha)
+        grad = self.net.grads.to("cpu", torch.float64).numpy().copy()
+        return float(loss.item()), grad
+
+
+# -- prediction ----------------------------------------------------------
+# One network per estimator, kept outside the estimator's __dict__ (predict
+# must not change it); its weights are copied from coefs_ and intercepts_
+# at every call, so edits of those arrays, in place or not, always count.
+_PREDICT_NETS = weakref.WeakKeyDictionary()
+
+
+def _predict_net(owner, layer_sizes, activation, loss, coefs, device_str):
+    dtype = torch.float32 if coefs[0].dtype == np.float32 else torch.float64
+    key = (tuple(layer_sizes), activation, loss, dtype, device_str)
+    cached = _PREDICT_NETS.get(owner)
+    if cached is None or cached[0] != key:
+        device = predict_device(device_str)
+        net = Network(layer_sizes, activation, loss, dtype, device, grads=False)
+        cached = _PREDICT_NETS[owner] = (key, net)
+    return cached[1]
+
+
+def predict_raw(owner, layer_sizes, activation, loss, coefs, intercepts, device, X):
+    """Output pre-activations of the fitted network for X, as numpy.
+
+    ``owner`` (the estimator) keys the cached network.  On a GPU that runs
+    out of memory the chunk is halved and the call retried, with a
+    ResourceWarning.
+    """
+    net = _predict_net(owner, layer_sizes, activation, loss, coefs, device)
+    net.set_weights(coefs, intercepts)
+    chunk = chunk_rows(net.layer_sizes)
+    while True:
+        try:
+            rows = Rows(X, net.dtype, net.device, stream=True)
+            with torch.inference_mode():
+                return _predict_raw(net, rows, chunk).cpu().numpy()
+        except torch.cuda.OutOfMemoryError:
+            if chunk <= 1:
+                raise
+            chunk //= 2
+            warnings.warn(
+                f"CUDA ran out of memory while predicting; retrying with "
+                f"{chunk} rows per chunk.",
+                ResourceWarning,
+            )
+
+
+def hidden_activations(
+    owner, layer_sizes, activation, loss, coefs, intercepts, device, X
+):
+    """Each hidden layer's activations for dense X, as numpy arrays."""
+    net = _predict_net(owner, layer_sizes, activation, loss, coefs, device)
+    net.set_weights(coefs, intercepts)
+    with torch.inference_mode():
+        xb = torch.as_tensor(X).to(net.device)
+        return [a.cpu().numpy() for a in net.hidden_activations(xb)]

@@ -1,0 +1,206 @@
+"""The pieces a network is made of, each with its backward pass written out.
+
+A layer object is cheap: it holds views into the network's flat parameter
+and gradient tensors and the buffers of one batch size, and it remembers
+what its backward pass needs from the last forward pass.  The network makes
+a fresh list of layers for each batch size and dropout setting (training)
+or for each prediction call (so that threads predicting at once share no
+buffer).
+
+Every layer has
+
+``forward(a, n)``
+    the output for the first ``n`` rows of its buffers, fast and in place
+    where the arithmetic allows;
+``backward(delta, n)``
+    the gradient with respect to its input, given the gradient with respect
+    to its output, writing its parameters' gradients as it goes;
+``reference(a, params)``
+    the same forward pass out of place, through ordinary torch operations,
+    so that ``torch.autograd`` can differentiate it: the tests check every
+    ``backward`` against it, and mixed precision trains through it.
+
+Adding a kind of layer (an input embedding, a per-feature scaling, a
+parametric activation) means adding one class here with these three methods
+and its gradient test; the training loop and the estimators do not change.
+"""
+
+import torch
+import torch.nn.functional as F
+
+from . import compat
+
+LEAKY_SLOPE = 0.01
+_aten = compat.aten()
+
+
+# Activations: forward writing into ``out`` (or in place), derivative from
+# (delta, z, a), and whether the derivative needs the pre-activation ``z``
+# kept apart from the output ``a``.  Those whose derivative can be written
+# with their output run fully in place: the output overwrites ``z``.
+def _identity_fwd(z, out):
+    return z
+
+
+def _identity_bwd(delta, z, a):
+    return delta
+
+
+def _relu_bwd(delta, z, a):
+    return _aten.threshold_backward(delta, a, 0)
+
+
+def _tanh_bwd(delta, z, a):
+    return _aten.tanh_backward(delta, a)
+
+
+def _logistic_bwd(delta, z, a):
+    return _aten.sigmoid_backward(delta, a)
+
+
+def _leaky_relu_bwd(delta, z, a):
+    return _aten.leaky_relu_backward(delta, a, LEAKY_SLOPE, True)
+
+
+def _elu_bwd(delta, z, a):
+    return _aten.elu_backward(delta, 1.0, 1, 1, True, a)
+
+
+def _gelu_fwd(z, out):
+    return _aten.gelu.out(z, out=out)
+
+
+def _silu_fwd(z, out):
+    return _aten.silu.out(z, out=out)
+
+
+ACTIVATIONS = {
+    # name: (in-place forward, backward, needs z, out-of-place function)
+    "identity": (_identity_fwd, _identity_bwd, False, lambda z: z),
+    "relu": (lambda z, out: z.relu_(), _relu_bwd, False, torch.relu),
+    "tanh": (lambda z, out: z.tanh_(), _tanh_bwd, False, torch.tanh),
+    "logistic": (lambda z, out: z.sigmoid_(), _logistic_bwd, False, torch.sigmoid),
+    "leaky_relu": (
+        lambda z, out: F.leaky_relu_(z, LEAKY_SLOPE),
+        _leaky_relu_bwd,
+        False,
+        lambda z: F.leaky_relu(z, LEAKY_SLOPE),
+    ),
+    "elu": (lambda z, out: F.elu_(z), _elu_bwd, False, F.elu),
+    "gelu": (_gelu_fwd, lambda d, z, a: _aten.gelu_backward(d, z), True, F.gelu),
+    "silu": (_silu_fwd, lambda d, z, a: _aten.silu_backward(d, z), True, F.silu),
+}
+
+
+class _Buffers:
+    """Buffers of one batch size, cut to the rows of each batch (the views
+    of each row count made once)."""
+
+    def __init__(self):
+        self.full = {}
+        self._cuts = {}
+
+    def add(self, name, rows, cols, kw):
+        self.full[name] = torch.empty(rows, cols, **kw)
+
+    def cut(self, n):
+        views = self._cuts.get(n)
+        if views is None:
+            views = self._cuts[n] = {k: t[:n] for k, t in self.full.items()}
+        return views
+
+
+class Dense:
+    """``z = a W^T + b`` with W stored (out, in), as ``torch.nn.Linear``
+    stores it: products with a narrow output run faster that way round."""
+
+    def __init__(self, W, b, gW=None, gb=None, first=False):
+        self.W, self.b, self.gW, self.gb = W, b, gW, gb
+        self.WT = W.T
+        self.first = first  # the input layer needs no gradient for X
+        self.bufs = _Buffers()
+        self.input = None
+
+    def allocate(self, rows, kw, backward, output=True):
+        """Buffers for ``rows`` rows: the output (unless the caller gives
+        one to :meth:`forward`) and, for training, the input's gradient."""
+        out_units, in_units = self.W.shape
+        if output:
+            self.bufs.add("z", rows, out_units, kw)
+        if backward and not self.first:
+            self.bufs.add("grad_in", rows, in_units, kw)
+
+    def forward(self, a, n, out=None):
+        self.input = a
+        if out is None:
+            out = self.bufs.cut(n)["z"]
+        return torch.addmm(self.b, a, self.WT, out=out)
+
+    def backward(self, delta, n):
+        torch.mm(delta.T, self.input, out=self.gW)
+        torch.sum(delta, 0, out=self.gb)
+        if self.first:
+            return None
+        return torch.mm(delta, self.W, out=self.bufs.cut(n)["grad_in"])
+
+    @staticmethod
+    def reference(a, W, b):
+        return torch.addmm(b, a, W.T)
+
+
+class Activation:
+    """A hidden layer's activation, in place where its derivative can be
+    written through its output."""
+
+    def __init__(self, name):
+        self.name = name
+        self.fwd, self.bwd, self.needs_z, self.func = ACTIVATIONS[name]
+        self.bufs = _Buffers()
+        self.z = self.a = None
+
+    def allocate(self, rows, units, kw):
+        if self.needs_z:
+            self.bufs.add("out", rows, units, kw)
+
+    def forward(self, z, n):
+        out = self.bufs.cut(n)["out"] if self.needs_z else None
+        self.z = z
+        self.a = self.fwd(z, out)
+        return self.a
+
+    def backward(self, delta, n):
+        return self.bwd(delta, self.z, self.a)
+
+    def reference(self, z):
+        return self.func(z)
+
+
+class Dropout:
+    """Zeroes each unit with probability ``p`` and scales the kept ones by
+    ``1 / (1 - p)`` (so prediction, without dropout, needs no rescaling).
+    The dropped activation goes to its own buffer: the activation's
+    derivative reads the kept one."""
+
+    def __init__(self, p):
+        self.p = p
+        self.bufs = _Buffers()
+        self.mask = None
+
+    def allocate(self, rows, units, kw):
+        self.bufs.add("mask", rows, units, kw)
+        self.bufs.add("out", rows, units, kw)
+
+    def forward(self, a, n, generator):
+        views = self.bufs.cut(n)
+        mask = views["mask"].bernoulli_(1.0 - self.p, generator=generator)
+        self.mask = mask.mul_(1.0 / (1.0 - self.p))
+        return torch.mul(a, self.mask, out=views["out"])
+
+    def backward(self, delta, n):
+        return delta.mul_(self.mask)
+
+    def reference(self, a, generator, dtype, device):
+        mask = torch.empty(a.shape, dtype=dtype, device=device).bernoulli_(
+            1.0 - self.p, generator=generator
+        )
+        return a * (mask * (1.0 / (1.0 - self.p))).to(a.dtype)

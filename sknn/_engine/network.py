@@ -1,0 +1,217 @@
+"""A network as a list of layers over one flat parameter tensor.
+
+Every weight matrix comes first in the flat tensor, then every bias; each
+layer's weights and biases are views into it, and the gradient and the
+optimizer's state are flat tensors of the same shape.  So an optimizer step
+is a handful of element-wise kernels over one tensor, and the L2 penalty
+touches the one contiguous slice that holds the weights.
+
+The backward pass is backpropagation's delta rule written out: each layer
+turns the gradient with respect to its output into the gradient with
+respect to its input (``delta`` of layer m-1 is ``g'(z) * (W delta)``), with
+no autograd graph.  :meth:`Network.autograd_loss_and_grad` computes the same
+gradient through ``torch.autograd``: the reference the tests compare the
+fast path with, and the path of mixed precision (autocast).
+"""
+
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+
+from .layers import Activation, Dense, Dropout
+from .losses import LOSSES
+
+
+class Network:
+    """A dense network whose parameters are views into one flat tensor.
+
+    Parameters
+    ----------
+    layer_sizes : list of int
+        ``[n_features, *hidden_layer_sizes, n_outputs]``.
+    activation : str
+        Hidden activation, a key of :data:`layers.ACTIVATIONS`.
+    loss : str
+        A key of :data:`losses.LOSSES`; fixes the output activation.
+    """
+
+    def __init__(self, layer_sizes, activation, loss, dtype, device, grads=True):
+        self.layer_sizes = list(layer_sizes)
+        self.activation = activation
+        self.loss = LOSSES[loss]
+        self.dtype = dtype
+        self.device = device
+        self.shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        self.n_layers = len(self.shapes)
+        self.n_coef = sum(i * o for i, o in self.shapes)
+        n_params = self.n_coef + sum(o for _, o in self.shapes)
+        self.params = torch.zeros(n_params, dtype=dtype, device=device)
+        self.W, self.b = self._views(self.params)
+        self.coef = self.params[: self.n_coef]
+        self.grads = None
+        if grads:
+            self.grads = torch.zeros_like(self.params)
+            self.gW, self.gb = self._views(self.grads)
+            self.coef_grad = self.grads[: self.n_coef]
+        self._training = (None, None)  # (batch size, dropout) and its layers
+
+    def _views(self, flat):
+        Ws, bs, pos = [], [], 0
+        for i, o in self.shapes:
+            Ws.append(flat[pos : pos + i * o].view(o, i))
+            pos += i * o
+        for _, o in self.shapes:
+            bs.append(flat[pos : pos + o])
+            pos += o
+        return Ws, bs
+
+    # -- state in and out, as numpy ---------------------------------------
+    def set_weights(self, coefs, intercepts):
+        """Copy scikit-learn's (in, out) matrices and bias vectors in."""
+        for W, c in zip(self.W, coefs):
+            W.copy_(torch.as_tensor(np.asarray(c)).T)
+        for b, c in zip(self.b, intercepts):
+            b.copy_(torch.as_tensor(np.asarray(c)))
+
+    def get_weights(self, params=None):
+        """The weights as scikit-learn's (in, out) numpy matrices and biases."""
+        params = self.params if params is None else params
+        flat = params.detach().to("cpu", copy=True).numpy()
+        Ws, bs = self._views(torch.from_numpy(flat))
+        return [np.ascontiguousarray(w.numpy().T) for w in Ws], [b.numpy() for b in bs]
+
+    # -- the layers --------------------------------------------------------
+    def layers(self, rows, dropout=None, backward=True):
+        """A new list of layers with buffers for ``rows`` rows: dense,
+        activation and (where its rate is positive) dropout for each hidden
+        layer, then the output's dense layer."""
+        kw = dict(dtype=self.dtype, device=self.device)
+        out = []
+        for i in range(self.n_layers):
+            grads = (self.gW[i], self.gb[i]) if backward else (None, None)
+            dense = Dense(self.W[i], self.b[i], *grads, first=i == 0)
+            # prediction writes the last layer straight into its output
+            dense.allocate(rows, kw, backward, backward or i < self.n_layers - 1)
+            out.append(dense)
+            if i == self.n_layers - 1:
+                break
+            units = self.layer_sizes[i + 1]
+            act = Activation(self.activation)
+            act.allocate(rows, units, kw)
+            out.append(act)
+            if dropout is not None and dropout[i] > 0:
+                drop = Dropout(dropout[i])
+                drop.allocate(rows, units, kw)
+                out.append(drop)
+        return out
+
+    def training_layers(self, batch_size, dropout):
+        """The layers for batches of at most ``batch_size`` rows, made once
+        per batch size and dropout setting."""
+        key = (batch_size, tuple(dropout))
+        if self._training[0] != key:
+            self._training = (key, self.layers(batch_size, dropout))
+        return self._training[1]
+
+    # -- the fast path: forward + backward written out --------------------
+    def loss_and_grad(self, xb, target, alpha, dropout, generator, scale):
+        """Fill ``self.grads`` for one batch and return the batch loss (0-dim).
+
+        ``target`` is the batch's ``(weight, target)`` pair from
+        :class:`losses.Targets`; ``scale`` is ``1 / sum of the batch's
+        sample weights`` (a float, or a 0-dim tensor when samples are
+        weighted).
+        """
+        n = xb.shape[0]
+        layers = self._layers_for(n, dropout)
+        a = xb
+        for layer in layers:
+            if isinstance(layer, Dropout):
+                a = layer.forward(a, n, generator)
+            else:
+                a = layer.forward(a, n)
+        delta, loss = self.loss.delta_and_loss(a, *target)
+        if alpha:
+            loss = torch.add(loss, torch.dot(self.coef, self.coef), alpha=0.5 * alpha)
+        loss = loss.mul_(scale)
+        delta.mul_(scale)
+        for layer in reversed(layers):
+            delta = layer.backward(delta, n)
+        if alpha:
+            if torch.is_tensor(scale):
+                self.coef_grad.addcmul_(self.coef, scale * alpha)
+            else:
+                self.coef_grad.add_(self.coef, alpha=alpha * scale)
+        return loss
+
+    def _layers_for(self, n, dropout):
+        """The current training layers when they fit a batch of n rows with
+        this dropout, else new ones for n rows."""
+        key, layers = self._training
+        if key is None or key[1] != tuple(dropout) or key[0] < n:
+            return self.training_layers(n, dropout)
+        return layers
+
+    # -- the reference path: autograd --------------------------------------
+    def autograd_loss_and_grad(
+        self,
+        xb,
+        target,
+        alpha,
+        dropout,
+        generator,
+        scale,
+        autocast=None,
+        loss_scale=None,
+    ):
+        """Same contract as :meth:`loss_and_grad`, through ``torch.autograd``.
+
+        Dropout masks are drawn from ``generator`` in the same order as the
+        fast path, so both paths see the same masks for the same seed.
+        ``loss_scale`` (float16 autocast): the backward pass runs on the loss
+        times this factor, so small float16 gradients do not flush to zero;
+        the gradient is divided by it again (and may be inf/nan on overflow).
+        """
+        leaf = self.params.detach().requires_grad_(True)
+        W, b = self._views(leaf)
+        ctx = (
+            torch.autocast(device_type=self.device.type, dtype=autocast)
+            if autocast is not None
+            else nullcontext()
+        )
+        act = Activation(self.activation)
+        with torch.enable_grad():
+            with ctx:
+                z = self.forward_reference(xb, W, b, act, dropout, generator)
+            z = z.to(self.dtype)
+            loss = self.loss.reference(z, *target)
+            coef = leaf[: self.n_coef]
+            loss = (loss + 0.5 * alpha * torch.dot(coef, coef)) * scale
+            if loss_scale is None:
+                (grad,) = torch.autograd.grad(loss, leaf)
+            else:
+                (grad,) = torch.autograd.grad(loss * loss_scale, leaf)
+                grad = grad.div_(loss_scale)
+        self.grads.copy_(grad)
+        return loss.detach()
+
+    def forward_reference(self, a, W, b, act, dropout=None, generator=None):
+        """The output pre-activation, out of place (differentiable)."""
+        for i in range(self.n_layers):
+            z = Dense.reference(a, W[i], b[i])
+            if i < self.n_layers - 1:
+                a = act.reference(z)
+                if dropout is not None and dropout[i] > 0:
+                    drop = Dropout(dropout[i])
+                    a = drop.reference(a, generator, self.dtype, self.device)
+        return z
+
+    def hidden_activations(self, X):
+        """Each hidden layer's activation for the rows X, out of place."""
+        act = Activation(self.activation)
+        out, a = [], X
+        for i in range(self.n_layers - 1):
+            a = act.reference(Dense.reference(a, self.W[i], self.b[i]))
+            out.append(a)
+        return out

@@ -1,0 +1,296 @@
+"""The training loop of the stochastic solvers, and its policies.
+
+:func:`run_epochs` is the whole loop: set the epoch's rate, run the epoch,
+record it, ask the policies whether to go on.  Each policy has one job:
+
+:class:`Schedule`
+    the learning rate of each epoch ('constant', 'invscaling', 'decay');
+:class:`Stopping`
+    scikit-learn's no-improvement rule on the training loss, or on the
+    validation score with early stopping (which also keeps the best
+    epoch's weights), and the 'adaptive' rate that it divides by 5;
+:class:`Progress`
+    the verbose line of each epoch and scikit-learn's callbacks.
+
+Divergence (non-finite weights) and interrupts (Ctrl-C) are handled in the
+loop itself, since they decide how it ends.  Everything a fit produces is
+collected in a :class:`FitState` that the estimator commits in one step.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+_DECAY_FACTOR = 0.01  # learning_rate='decay': the rate falls 100x by the end
+_ADAPTIVE_FACTOR = 5.0  # learning_rate='adaptive' divides by this
+_ADAPTIVE_FLOOR = 1e-6  # ... until the rate falls below this
+
+
+@dataclass
+class FitState:
+    """What a fit produces, committed to the estimator at its end.
+
+    The fields map one to one to fitted attributes (``n_iter`` ->
+    ``n_iter_``), except the private ones, which become ``_name``.
+    """
+
+    n_iter: int = 0
+    t: int = 0
+    loss: float = None
+    loss_curve: list = field(default_factory=list)
+    learning_rate_curve: list = field(default_factory=list)
+    best_loss: float = None
+    validation_scores: list = None
+    best_validation_score: float = None
+    learning_rate_init: float = None
+    # private: the base rate (after 'adaptive' cuts) and the optimizer's
+    # moments, carried over by warm_start / partial_fit
+    learning_rate: float = None
+    optimizer_state: dict = None
+
+    _PRIVATE = ("learning_rate", "optimizer_state")
+
+    def attributes(self):
+        out = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            out[f"_{name}" if name in self._PRIVATE else f"{name}_"] = value
+        return out
+
+    @classmethod
+    def resume(cls, est, early, keep_optimizer):
+        """The state a fit continues from: the estimator's history under
+        warm_start or partial_fit (``est`` fitted), else a fresh one."""
+        if est is None:
+            state = cls()
+            state.best_loss = None if early else np.inf
+            state.validation_scores = [] if early else None
+            state.best_validation_score = -np.inf if early else None
+            return state
+        state = cls(
+            n_iter=est.n_iter_,
+            t=est.t_,
+            loss=getattr(est, "loss_", None),
+            loss_curve=list(est.loss_curve_),
+            learning_rate_curve=list(getattr(est, "learning_rate_curve_", [])),
+            learning_rate_init=getattr(est, "learning_rate_init_", None),
+            learning_rate=getattr(est, "_learning_rate", None),
+            optimizer_state=(
+                getattr(est, "_optimizer_state", None) if keep_optimizer else None
+            ),
+        )
+        if early:
+            was_early = getattr(est, "validation_scores_", None) is not None
+            state.validation_scores = list(est.validation_scores_) if was_early else []
+            state.best_validation_score = (
+                est.best_validation_score_ if was_early else -np.inf
+            )
+        else:
+            best = getattr(est, "best_loss_", None)
+            state.best_loss = np.inf if best is None else best
+        return state
+
+
+@dataclass
+class EpochPlan:
+    """What every epoch of one fit runs with."""
+
+    epochs: int
+    batch_size: int
+    dropout: list
+    n_train: int  # training rows (after the validation split)
+    early: bool
+
+
+class Schedule:
+    """The rate of each epoch from the base rate (``learning_rate``)."""
+
+    def __init__(self, kind, power_t, max_iter):
+        self.kind, self.power_t, self.max_iter = kind, power_t, max_iter
+
+    def rate(self, base, state):
+        if self.kind == "invscaling":
+            return base / (state.t + 1) ** self.power_t
+        if self.kind == "decay":
+            span = max(self.max_iter - 1, 1)
+            return base * _DECAY_FACTOR ** min(state.n_iter / span, 1.0)
+        return base
+
+
+class Stopping:
+    """scikit-learn's rule: stop after ``n_iter_no_change`` epochs in which
+    the training loss fell (or, with early stopping, the validation score
+    rose) by less than ``tol``; with learning_rate='adaptive' divide the
+    rate by 5 instead, until it falls below 1e-6."""
+
+    def __init__(self, est, session, early):
+        self.tol, self.patience = est.tol, est.n_iter_no_change
+        self.adaptive = est.learning_rate == "adaptive"
+        self.verbose = est.verbose
+        self.session, self.early = session, early
+        self.no_improvement = 0
+
+    def record(self, state, loss):
+        """Count the epoch; returns the text the verbose line adds."""
+        if not self.early:
+            worse = loss > state.best_loss - self.tol
+            state.best_loss = min(state.best_loss, loss)
+            self.no_improvement = self.no_improvement + 1 if worse else 0
+            return ""
+        score = self.session.validation_score()
+        state.validation_scores.append(score)
+        worse = score < state.best_validation_score + self.tol
+        self.no_improvement = self.no_improvement + 1 if worse else 0
+        if score > state.best_validation_score:
+            state.best_validation_score = score
+            self.session.keep_best()
+        return f", validation score = {score:.6f}"
+
+    def next_rate(self, base):
+        """The base rate to go on with, or None to stop."""
+        if self.no_improvement <= self.patience:
+            return base
+        what = "Validation score" if self.early else "Training loss"
+        msg = (
+            f"{what} did not improve more than tol={self.tol:f} for "
+            f"{self.patience} consecutive epochs."
+        )
+        if self.adaptive and base > _ADAPTIVE_FLOOR:
+            base /= _ADAPTIVE_FACTOR
+            self.no_improvement = 0
+            if self.verbose:
+                print(msg + f" Setting learning rate to {base:f}")
+            return base
+        if self.verbose:
+            tail = " Learning rate too small. Stopping." if self.adaptive else ""
+            print(msg + (tail or " Stopping."))
+        return None
+
+
+class Progress:
+    """The verbose line of each epoch and scikit-learn's callbacks (>= 1.9:
+    a root task with one subtask per epoch)."""
+
+    def __init__(self, est, n_epochs, X, y, sample_weight, reconstruction):
+        self.est, self.X, self.y, self.sw = est, X, y, sample_weight
+        self.reconstruction = reconstruction
+        self.root = None
+        if hasattr(est, "_init_callback_context"):
+            self.root = est._init_callback_context(max_subtasks=n_epochs)
+            self.root.call_on_fit_task_begin(estimator=est, X=X, y=y)
+        self.epoch_ctx = None
+        self.started = None
+
+    def begin_epoch(self):
+        self.started = time.perf_counter()
+        if self.root is not None:
+            self.epoch_ctx = self.root.subcontext(task_name="epoch")
+            self.epoch_ctx.call_on_fit_task_begin(
+                estimator=self.est, X=self.X, y=self.y
+            )
+
+    def end_epoch(self, state, rate, extra):
+        """Print and notify; returns whether a callback asked to stop."""
+        loss = state.loss
+        if self.est.verbose:
+            print(
+                f"Iteration {state.n_iter}, loss = {loss:.8f}{extra}, "
+                f"learning rate = {rate:.6g}, "
+                f"time = {time.perf_counter() - self.started:.3f}s"
+            )
+        if self.root is None:
+            return False
+        return bool(
+            self.epoch_ctx.call_on_fit_task_end(
+                estimator=self.est,
+                X=self.X,
+                y=self.y,
+                metadata={"loss": loss, "sample_weight": self.sw},
+                reconstruction_attributes=self.reconstruction,
+            )
+        )
+
+    def close(self):
+        if self.root is not None:
+            self.root.call_on_fit_task_end(estimator=self.est, X=self.X, y=self.y)
+
+
+def _interrupted(state, est, session, early):
+    """A Ctrl-C inside an epoch: keep the weights reached, with a warning,
+    unless they are no longer finite."""
+    if not session.finite():
+        return False
+    warnings.warn(
+        "Training interrupted by the user (KeyboardInterrupt) after "
+        f"{state.n_iter} epochs; the model keeps the weights "
+        "reached so far" + (" (best validation epoch)." if early else "."),
+        UserWarning,
+    )
+    if state.loss is None:  # an interrupt in the first epoch: no epoch loss
+        state.loss = getattr(est, "loss_", np.nan)
+    return True
+
+
+def run_epochs(est, session, state, plan, progress):
+    """The epochs of one fit (an :class:`EpochPlan`); returns how the loop
+    ended: 'converged' (a rule or a callback stopped it), 'interrupted' or
+    'max_iter'."""
+    schedule = Schedule(est.learning_rate, est.power_t, est.max_iter)
+    stopping = Stopping(est, session, plan.early)
+    base = state.learning_rate
+    ended = "max_iter"
+    for _ in range(plan.epochs):
+        rate = schedule.rate(base, state)
+        progress.begin_epoch()
+        try:
+            loss, finite = session.epoch(
+                rate, plan.batch_size, est.shuffle, plan.dropout
+            )
+        except KeyboardInterrupt:
+            if not _interrupted(state, est, session, plan.early):
+                raise
+            ended = "interrupted"
+            break
+        state.n_iter += 1
+        state.t += plan.n_train
+        state.loss = loss
+        state.loss_curve.append(loss)
+        state.learning_rate_curve.append(rate)
+        if not finite:
+            if not plan.early:
+                raise ValueError(
+                    "Solver produced non-finite parameter weights. The input data "
+                    "may contain large values and need to be preprocessed."
+                )
+            state.validation_scores.append(np.nan)
+            ended = "converged"
+            break
+        extra = stopping.record(state, loss)
+        if progress.end_epoch(state, rate, extra):
+            ended = "converged"  # a callback asked to stop
+            break
+        new_base = stopping.next_rate(base)
+        if new_base is None:
+            ended = "converged"
+            break
+        base = state.learning_rate = new_base
+    progress.close()
+    return ended
+
+
+def finish(est, session, state, ended, plan, incremental):
+    """After the epochs: the optimizer's state, the best epoch's weights with
+    early stopping, and scikit-learn's warning when max_iter ran out."""
+    state.optimizer_state = session.optimizer_state()
+    if plan.early:
+        # the best epoch's weights (the initial ones if no epoch scored)
+        session.restore_best()
+    if ended == "max_iter" and not incremental:
+        warnings.warn(
+            f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
+            "reached and the optimization hasn't converged yet.",
+            ConvergenceWarning,
+        )

@@ -1,0 +1,185 @@
+"""What the estimators' parameters mean: their constraints, the checks that
+span several of them or depend on the data, and the initial weights."""
+
+import numbers
+
+import numpy as np
+
+from ._engine.compat import Interval, Options, StrOptions
+
+HIDDEN_ACTIVATIONS = (
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "silu",
+)
+STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+# The activations for which weight_init='auto' draws He weights under 'sgd'
+HE_FAMILY = ("relu", "leaky_relu", "elu", "gelu", "silu")
+
+CONSTRAINTS = {
+    "hidden_layer_sizes": [
+        "array-like",
+        Interval(numbers.Integral, 1, None, closed="left"),
+    ],
+    "activation": [StrOptions(set(HIDDEN_ACTIVATIONS))],
+    "solver": [StrOptions(set(STOCHASTIC_SOLVERS) | {"lbfgs"})],
+    "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+    "batch_size": [
+        StrOptions({"auto"}),
+        Interval(numbers.Integral, 1, None, closed="left"),
+    ],
+    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "decay"})],
+    "learning_rate_init": [
+        StrOptions({"auto"}),
+        Interval(numbers.Real, 0, None, closed="neither"),
+    ],
+    "power_t": [Interval(numbers.Real, 0, None, closed="left")],
+    "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+    "shuffle": ["boolean"],
+    "random_state": ["random_state"],
+    "tol": [Interval(numbers.Real, 0, None, closed="left")],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+    "momentum": [Interval(numbers.Real, 0, 1, closed="both")],
+    "nesterovs_momentum": ["boolean"],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "beta_1": [Interval(numbers.Real, 0, 1, closed="left")],
+    "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
+    "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
+    "n_iter_no_change": [
+        Interval(numbers.Integral, 1, None, closed="left"),
+        Options(numbers.Real, {np.inf}),
+    ],
+    "max_fun": [Interval(numbers.Integral, 1, None, closed="left")],
+    "dropout": ["array-like", Interval(numbers.Real, 0, 1, closed="left")],
+    "weight_init": [StrOptions({"auto", "he", "glorot"})],
+    "device": [str],
+    "precision": [StrOptions({"auto", "float32", "float64", "bfloat16", "float16"})],
+}
+
+
+def hidden_sizes(est):
+    """``hidden_layer_sizes`` as a list of positive ints, or a ValueError."""
+    sizes = est.hidden_layer_sizes
+    if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+        sizes = [sizes]
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or any(
+        isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1
+        for s in sizes
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must be an int or a sequence of positive "
+            "ints (an empty tuple for no hidden layer), got "
+            f"{est.hidden_layer_sizes!r}."
+        )
+    return [int(s) for s in sizes]
+
+
+def _rates(d, est, n_hidden):
+    if isinstance(d, numbers.Real) and not isinstance(d, bool):
+        return [float(d)] * n_hidden
+    try:
+        rates = [float(r) for r in np.asarray(d, dtype=float).ravel()]
+    except (TypeError, ValueError):
+        raise ValueError(
+            "dropout must be a float in [0, 1) or one such float per "
+            f"hidden layer; got {d!r}."
+        ) from None
+    if len(rates) != n_hidden:
+        raise ValueError(
+            f"dropout has {len(rates)} values but the network has "
+            f"{n_hidden} hidden layers (hidden_layer_sizes="
+            f"{est.hidden_layer_sizes!r}); give one float, or one per "
+            "hidden layer."
+        )
+    return rates
+
+
+def dropout_rates(est, n_hidden):
+    """One dropout rate per layer (0 for the output layer), or a ValueError."""
+    rates = _rates(est.dropout, est, n_hidden)
+    for r in rates:
+        if not 0.0 <= r < 1.0:
+            raise ValueError(f"dropout rates must lie in [0, 1), got {est.dropout!r}.")
+    if est.solver == "lbfgs" and any(rates):
+        raise ValueError(
+            "dropout makes the loss random and cannot be used with "
+            f"solver='lbfgs' (got dropout={est.dropout!r}); use a "
+            "stochastic solver such as 'adam'."
+        )
+    return rates + [0.0]  # no dropout on the output layer
+
+
+def check_params(est):
+    """The checks that span several parameters; returns the hidden layer
+    sizes and the dropout rates."""
+    hidden = hidden_sizes(est)
+    dropout = dropout_rates(est, len(hidden))
+    if est.learning_rate_init == "auto" and est.solver == "lbfgs":
+        raise ValueError(
+            "learning_rate_init='auto' needs a stochastic solver; "
+            "solver='lbfgs' has no learning rate."
+        )
+    if est.solver == "lbfgs" and est.precision in ("bfloat16", "float16"):
+        raise ValueError(
+            f"precision={est.precision!r} (mixed precision) needs a "
+            "stochastic solver; solver='lbfgs' trains in 'float32' or "
+            "'float64'."
+        )
+    return hidden, dropout
+
+
+def compute_dtype(est, X):
+    """'float32' or 'float64': what the weights are kept and trained in."""
+    if est.precision in ("float32", "float64"):
+        return est.precision
+    if est.precision in ("bfloat16", "float16"):
+        return "float32"
+    return "float32" if X.dtype == np.float32 else "float64"
+
+
+def solver_settings(est):
+    """What the engine's optimizer reads from the parameters."""
+    names = ("solver", "alpha", "momentum", "nesterovs_momentum", "beta_1")
+    names += ("beta_2", "epsilon", "precision")
+    return {k: getattr(est, k) for k in names}
+
+
+def initial_weights(est, layer_sizes, seed):
+    """Uniform initial weights and biases in ``[-b, b]``, per layer.
+
+    He, ``b = sqrt(6 / fan_in)``, for the hidden layers when
+    ``weight_init='he'``, or 'auto' with 'sgd' and a ReLU-family activation:
+    it keeps the variance of those activations from shrinking layer after
+    layer, which plain SGD needs since its steps scale with the gradients.
+    Otherwise scikit-learn's Glorot, ``b = sqrt(6 / (fan_in + fan_out))``
+    (2 instead of 6 for 'logistic').  The output layer always takes
+    Glorot's bound.
+    """
+    he = est.weight_init == "he" or (
+        est.weight_init == "auto"
+        and est.solver == "sgd"
+        and est.activation in HE_FAMILY
+    )
+    rng = np.random.RandomState(seed)
+    coefs, intercepts = [], []
+    n_layers = len(layer_sizes) - 1
+    for i, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        if i < n_layers - 1 and he:
+            bound = np.sqrt(6.0 / fan_in)
+        else:
+            factor = 2.0 if est.activation == "logistic" else 6.0
+            bound = np.sqrt(factor / (fan_in + fan_out))
+        coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
+        intercepts.append(rng.uniform(-bound, bound, fan_out))
+    return coefs, intercepts
