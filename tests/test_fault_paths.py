@@ -2,7 +2,8 @@
 
 One test per fault path (parametrized over its variants). Where scikit-learn
 1.9.1's MLP defines the behaviour, the test expects scikit-learn's behaviour;
-where it does not, the test expects what notes/upstream.md decides. The tests
+where it does not, the test expects what the issue-13 diagnosis
+(/work/notes/upstream.md, team notes) decides. The tests
 that fail today are ``xfail(strict=True)`` with their root cause and the
 exception that shows the fault, so a fix turns them into a failure until the
 marker is removed (and any other failure still fails).

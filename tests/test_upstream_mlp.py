@@ -15,7 +15,7 @@ function is then re-exported here with its own marks.
 * ``XFAIL``: tests that fail today, each with its root cause; strict, so a
   fix turns them into a failure until the marker is removed.
 
-The diagnosis and the fixes are in notes/upstream.md (issue 13).
+The diagnosis and the fixes: the team notes, /work/notes/upstream.md (issue 13).
 """
 
 import ast
