@@ -84,7 +84,9 @@ class _SigintAtAddmm:
     def __exit__(self, *exc):
         sys.setprofile(None)
         if not self.fired:
-            pytest.fail("the SIGINT was never delivered (no torch.addmm in the fit)")
+            # not pytest.fail: the xfail markers below expect Failed for the
+            # fault itself, and a hook that never fired must not look like it
+            raise RuntimeError("the SIGINT was never delivered (no torch.addmm)")
         return False
 
 
