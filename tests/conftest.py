@@ -126,3 +126,44 @@ def imbalanced():
     )
     X = StandardScaler().fit_transform(X)
     return _frozen(X, y)
+
+
+def pytest_generate_tests(metafunc):
+    """scikit-learn's ``global_random_seed`` fixture, as its conftest defines
+    it: seed 42 unless SKLEARN_TESTS_GLOBAL_RANDOM_SEED names a seed, a range
+    "a-b" or "all" (0-99).  Used by scikit-learn's own test file
+    (tests/test_upstream_mlp.py)."""
+    if "global_random_seed" not in metafunc.fixturenames:
+        return
+    spec = os.environ.get("SKLEARN_TESTS_GLOBAL_RANDOM_SEED")
+    if spec is None:
+        seeds = [42]
+    elif spec == "all":
+        seeds = list(range(100))
+    elif "-" in spec:
+        start, stop = spec.split("-")
+        seeds = list(range(int(start), int(stop) + 1))
+    else:
+        seeds = [int(spec)]
+    if min(seeds) < 0 or max(seeds) > 99:
+        raise ValueError(
+            "SKLEARN_TESTS_GLOBAL_RANDOM_SEED must name seeds in [0, 99] "
+            f"(or 'all'), got {spec!r}"
+        )
+    metafunc.parametrize("global_random_seed", seeds)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Per-test-id marks for modules that re-export tests they do not own
+    (tests/test_upstream_mlp.py): a module-level ``MARKS_BY_ID`` maps a test
+    id (``name[params]``) or a bare test name (every parametrization) to a
+    list of pytest marks."""
+    for item in items:
+        module = getattr(item, "module", None)
+        table = getattr(module, "MARKS_BY_ID", None)
+        if not table:
+            continue
+        keys = dict.fromkeys((item.name, getattr(item, "originalname", item.name)))
+        for key in keys:
+            for mark in table.get(key, ()):
+                item.add_marker(mark)
