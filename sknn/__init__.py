@@ -8,6 +8,7 @@ from ._base import InconsistentSknnVersionWarning
 from ._classes import MLPClassifier, MLPRegressor, MultiLabelMLP
 from ._display import HiddenUnitsDisplay, TrainingCurveDisplay
 from ._onnx import to_onnx
+from ._skl2onnx import register_skl2onnx
 from ._version import __version__
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "MultiLabelMLP",
     "TrainingCurveDisplay",
     "__version__",
+    "register_skl2onnx",
     "to_onnx",
 ]
