@@ -119,8 +119,13 @@ def _converter(scope, operator, container):
             f"sknn's converter needs opset {_MIN_OPSET} or newer; "
             f"got target_opset={container.target_opset}."
         )
-    zipmap = container.get_options(estimator, {"zipmap": True})["zipmap"]
-    if getattr(estimator, "_multilabel", False) and zipmap is not False:
+    from ._classes import MLPClassifier
+
+    if (
+        isinstance(estimator, MLPClassifier)
+        and estimator._multilabel
+        and container.get_options(estimator, {"zipmap": True})["zipmap"] is not False
+    ):
         raise RuntimeError(
             "An MLPClassifier fitted on a multilabel indicator y has no ZipMap "
             "output: convert it with options={id(model): {'zipmap': False}} "
@@ -189,7 +194,7 @@ def register_skl2onnx():
     >>> register_skl2onnx()
     >>> X, y = load_iris(return_X_y=True)
     >>> X = X.astype(np.float32)
-    >>> pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=300,
+    >>> pipe = make_pipeline(StandardScaler(), MLPClassifier((8,), solver="lbfgs",
     ...                      random_state=0)).fit(X, y)
     >>> onx = to_onnx(pipe, X[:1], options={MLPClassifier: {"zipmap": False}})
     >>> sess = ort.InferenceSession(onx.SerializeToString())
@@ -212,7 +217,7 @@ def register_skl2onnx():
         _ALIASES["MLPClassifier"],
         _shape_calculator,
         _converter,
-        options={"zipmap": [True, False, "columns"]},
+        options={"zipmap": [True, False, "columns"], "nocl": [False, True]},
     )
     update_registered_converter(
         MultiLabelMLP, _ALIASES["MultiLabelMLP"], _shape_calculator, _converter

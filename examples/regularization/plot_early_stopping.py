@@ -72,7 +72,10 @@ ax_val.set_ylabel("validation accuracy", color="C1")
 ax_val.axvline(best_epoch, color="k", ls="--", lw=1)
 ax_val.annotate(
     f"best epoch ({best_epoch}):\nweights kept",
-    (best_epoch, 0.6),
+    # x in epochs, y as a fraction of the axis height: the label sits inside
+    # the axis whatever range the validation scores span
+    (best_epoch, 0.5),
+    xycoords=("data", "axes fraction"),
     xytext=(5, 0),
     textcoords="offset points",
 )
