@@ -30,6 +30,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._links import DOC_LINK_TEMPLATE
 from ._version import __version__
 
 try:  # scikit-learn >= 1.9: callbacks such as ProgressBar, also through
@@ -80,6 +81,10 @@ def _stochastic(self):
 
 class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
     """Shared machinery of the sknn estimators. Not for direct use."""
+
+    # the "?" link of estimator_html_repr (sknn/_links.py)
+    _doc_link_module = "sknn"
+    _doc_link_template = DOC_LINK_TEMPLATE
 
     _parameter_constraints = {
         "hidden_layer_sizes": [
