@@ -924,6 +924,59 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
                     ResourceWarning,
                 )
 
+    def to_torch(self, output="raw", device="cpu"):
+        """The fitted network as a ``torch.nn.Module``, to fine-tune or serve.
+
+        Parameters
+        ----------
+        output : {'raw', 'proba'}, default='raw'
+            What the module computes from a ``(n_samples, n_features)``
+            tensor. 'raw': the output layer's values before the output
+            activation, shape ``(n_samples, n_outputs)``: the logits of a
+            classifier (the loss functions of torch take these), and
+            ``predict`` of a regressor (2-D also for a 1-D ``y``). 'proba'
+            (classifiers): ``predict_proba``, with two columns for a binary
+            problem.
+        device : str, default='cpu'
+            Where the module's parameters live: 'cpu', 'cuda', 'cuda:N' or
+            'auto', as the estimator's ``device`` parameter.
+
+        Returns
+        -------
+        module : torch.nn.Sequential
+            ``nn.Linear`` layers holding copies of ``coefs_`` (transposed)
+            and ``intercepts_``, the hidden activation between them, in the
+            estimator's dtype and in eval mode. Training it leaves the
+            estimator unchanged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from sklearn.datasets import load_iris
+        >>> from sknn import MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifier((8,), solver="lbfgs", random_state=0).fit(X, y)
+        >>> net = clf.to_torch(output="proba")
+        >>> net
+        Sequential(
+          (0): Linear(in_features=4, out_features=8, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=8, out_features=3, bias=True)
+          (3): Softmax(dim=1)
+        )
+        >>> with torch.no_grad():
+        ...     proba = net(torch.as_tensor(X)).numpy()
+        >>> bool(np.allclose(proba, clf.predict_proba(X)))
+        True
+        >>> labels = clf.classes_[proba.argmax(axis=1)]  # predict
+        >>> bool((labels == clf.predict(X)).all())
+        True
+        """
+        from ._engine_torch import to_torch
+
+        return to_torch(self, output=output, device=device)
+
     def hidden_activations(self, X):
         """Activations of each hidden layer for the samples in X.
 
