@@ -1,4 +1,4 @@
-"""Hidden-unit diagnostics (numpy only): the lecture's good vs bad training."""
+"""Hidden-unit diagnostics (numpy only): telling good training from bad."""
 
 import numpy as np
 

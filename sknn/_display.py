@@ -345,7 +345,7 @@ class HiddenUnitsDisplay:
     samples down and units across, titled with the layer's
     :meth:`~sknn.MLPClassifier.hidden_unit_summary`: the fraction of dead and
     of saturated units and the mean absolute correlation between units.
-    This is the lecture's picture of good training (units respond sparsely
+    This is the usual picture of good training (units respond sparsely
     and differently to different samples: a speckled image) against bad
     training (whole columns constant, or columns that all look alike).
 
