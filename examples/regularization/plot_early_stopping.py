@@ -79,8 +79,9 @@ ax_val.axvline(best_epoch, color="k", ls="--", lw=1)
 ax_val.annotate(
     f"best epoch ({best_epoch}):\nweights kept",
     # x in epochs, y as a fraction of the axis height: the label sits inside
-    # the axis whatever range the validation scores span
-    (best_epoch, 0.5),
+    # the axis, near its foot (clear of both curves just after the best
+    # epoch), whatever range the validation scores span
+    (best_epoch, 0.06),
     xycoords=("data", "axes fraction"),
     xytext=(5, 0),
     textcoords="offset points",
