@@ -131,8 +131,18 @@ def _converter(scope, operator, container):
             "output: convert it with options={id(model): {'zipmap': False}} "
             "(or use MultiLabelMLP)."
         )
-    g = _ContainerEmitter(onnx, scope, container)
     dtype = _input_dtype(operator)
+    if (
+        type(estimator) is MLPClassifier
+        and dtype == np.float64
+        and container.get_options(estimator, {"zipmap": True})["zipmap"] is not False
+    ):
+        raise RuntimeError(
+            "skl2onnx's ZipMap takes float32 probabilities only: convert a "
+            "float64 graph with options={MLPClassifier: {'zipmap': False}}, or "
+            "convert with float32 inputs."
+        )
+    g = _ContainerEmitter(onnx, scope, container)
     x = operator.inputs[0].full_name
     outputs = dict(zip(_keys(estimator), (v.full_name for v in operator.outputs)))
     _emit_estimator(g, estimator, x, outputs, dtype, dtype, keep_1d=False)
@@ -175,7 +185,9 @@ def register_skl2onnx():
       computed in double before being cast;
     * a classifier's ``probabilities`` go through a ``ZipMap`` (a list of
       dicts) unless the conversion passes ``options={MLPClassifier:
-      {"zipmap": False}}`` (``"columns"`` is accepted too). An
+      {"zipmap": False}}`` (``"columns"`` is accepted too); skl2onnx's
+      ``ZipMap`` takes float32 only, so a float64 graph needs
+      ``zipmap=False``. An
       :class:`MLPClassifier` fitted on a multilabel ``y`` and a
       :class:`MultiLabelMLP` have no ``ZipMap``: their outputs are the 0/1
       label matrix and the probability matrix;

@@ -77,6 +77,19 @@ def test_zipmap_default():
     np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
+def test_zipmap_needs_float32():
+    X, y = _classification(3, np.float64)
+    pipe = _fit(make_pipeline(StandardScaler(), _net(MLPClassifier)), X, y)
+    with pytest.raises(RuntimeError, match="ZipMap takes float32"):
+        skl2onnx.to_onnx(pipe, X[:1])
+    for zipmap in (True, "columns"):
+        onx = skl2onnx.to_onnx(
+            pipe, X[:1].astype(np.float32), options={MLPClassifier: {"zipmap": zipmap}}
+        )
+        out = _run(onx, {"X": X[:4].astype(np.float32)})
+        np.testing.assert_array_equal(out[0], pipe.predict(X[:4].astype(np.float32)))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_targets", [1, 3])
 def test_scaler_regressor(dtype, n_targets):
