@@ -317,8 +317,8 @@ def to_onnx(estimator, path=None, *, opset=None):
     Parameters
     ----------
     estimator : MLPClassifier, MLPRegressor or MultiLabelMLP
-        A fitted sknn estimator. Pipelines are not converted: export the
-        preprocessing separately or apply it before calling the model.
+        A fitted sknn estimator. For a whole pipeline, call
+        :func:`register_skl2onnx` and convert it with ``skl2onnx.to_onnx``.
     path : str or os.PathLike, default=None
         Where to write the model (a ``.onnx`` file). ``None`` writes nothing.
     opset : int, default=None
@@ -376,7 +376,7 @@ def to_onnx(estimator, path=None, *, opset=None):
         raise TypeError(
             "to_onnx exports a fitted sknn MLPClassifier, MLPRegressor or "
             f"MultiLabelMLP; got {type(estimator).__name__}. For a Pipeline, "
-            "export its last step and apply the preprocessing before the model."
+            "call sknn.register_skl2onnx() and convert it with skl2onnx.to_onnx."
         )
     check_is_fitted(estimator, "coefs_")
     newest = onnx.defs.onnx_opset_version()
