@@ -12,7 +12,7 @@ import numpy as np
 
 from ._onnx import _CLF_OUTPUTS, _MIN_OPSET, _emit_estimator, _Emitter
 
-_SKL2ONNX_HINT = 'pip install "sknn-torch[onnx]" skl2onnx'
+_SKL2ONNX_HINT = 'pip install "sknn-torch[onnx]"'
 _ALIASES = {
     "MLPClassifier": "SknnMLPClassifier",
     "MLPRegressor": "SknnMLPRegressor",
