@@ -158,6 +158,18 @@ html_theme_options = {
     "footer_end": ["sphinx-version", "theme-version"],
 }
 html_context = {"default_mode": "auto"}
+# Top-level pages without sub-pages have nothing for the left "Section
+# Navigation": drop that column there instead of showing it empty.
+html_sidebars = {
+    "install": [],
+    "quickstart": [],
+    "performance": [],
+    "changelog": [],
+}
+html_static_path = ["_static"]
+html_css_files = ["sknn.css"]
+# "On this page" of an API page lists fit(), not MLPClassifier.fit()
+toc_object_entries_show_parents = "hide"
 html_show_sourcelink = True
 
 # -- copybutton: copy the code, not the prompts or the output -----------------

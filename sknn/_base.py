@@ -20,7 +20,6 @@ from abc import ABCMeta, abstractmethod
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -28,7 +27,15 @@ from . import _params
 from ._engine.compat import CallbackSupportMixin, _check_sample_weight, _fit_context
 from ._heads import LOSS_OF_ACTIVATION
 from ._lbfgs import run_lbfgs
-from ._loop import EpochPlan, FitState, Progress, finish, run_epochs
+from ._links import DOC_LINK_TEMPLATE
+from ._loop import (
+    EpochPlan,
+    FitState,
+    Progress,
+    finish,
+    run_epochs,
+    validation_split,
+)
 from ._version import __version__
 
 # what validate_data writes into the estimator during fit
@@ -46,6 +53,10 @@ def _stochastic(self):
 
 class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Shared machinery of the sknn estimators. Not for direct use."""
+
+    # the "?" link of estimator_html_repr (sknn/_links.py)
+    _doc_link_module = "sknn"
+    _doc_link_template = DOC_LINK_TEMPLATE
 
     _parameter_constraints = dict(_params.CONSTRAINTS)
     _y_numeric = False
@@ -240,8 +251,10 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         X, y, sw, attrs, head, dropout, seed = data
         n_samples = X.shape[0]
         if early:
-            X, X_val, y, y_val, sw, sw_val = self._split(X, y, sw, seed, head.stratify)
-        batch_size = self._batch_size(n_samples, X.shape[0])
+            X, X_val, y, y_val, sw, sw_val = validation_split(
+                self, X, y, sw, seed, head.stratify
+            )
+        batch_size = _params.batch_size(self, n_samples, X.shape[0])
         session.set_data(X, y, sw, attrs.get("pos_weight_"))
         hyper = _params.solver_settings(self)
         lr = state.learning_rate
@@ -266,18 +279,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         ended = run_epochs(self, session, state, plan, progress)
         finish(self, session, state, ended, plan, incremental)
 
-    def _batch_size(self, n_samples, n_train):
-        if self.batch_size == "auto":
-            return min(200, n_train)
-        if self.batch_size > n_samples:
-            warnings.warn(
-                f"Got `batch_size` less than 1 or larger than sample size. It is "
-                f"going to be clipped (batch_size={self.batch_size}, n_samples="
-                f"{n_samples}).",
-                UserWarning,
-            )
-        return min(self.batch_size, n_train)
-
     def _reconstruction(self, session, attrs, state):
         """Fitted attributes of the model as it stands (for callbacks that
         ask for a usable estimator mid-fit)."""
@@ -288,31 +289,6 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             if hasattr(self, name):
                 out[name] = getattr(self, name)
         return out
-
-    def _split(self, X, y, sw, seed, stratify):
-        parts = [X, y] + ([sw] if sw is not None else [])
-        try:
-            out = train_test_split(
-                *parts,
-                random_state=seed,
-                test_size=self.validation_fraction,
-                stratify=y if stratify else None,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping could not hold out validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples: {exc}"
-            ) from exc
-        X_tr, X_val, y_tr, y_val = out[:4]
-        sw_tr, sw_val = (out[4], out[5]) if sw is not None else (None, None)
-        if X_val.shape[0] < 2:
-            raise ValueError(
-                f"The validation set is too small (validation_fraction="
-                f"{self.validation_fraction} of {X.shape[0]} samples gives "
-                f"{X_val.shape[0]}); raise validation_fraction or turn "
-                "early_stopping off."
-            )
-        return X_tr, X_val, y_tr, y_val, sw_tr, sw_val
 
     # ------------------------------------------------------------------
     # Prediction
@@ -353,6 +329,71 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 "sklearn.preprocessing.StandardScaler."
             )
         return out
+
+    def to_torch(self, output="raw", device="cpu"):
+        """The fitted network as a ``torch.nn.Module``, to fine-tune or serve.
+
+        Parameters
+        ----------
+        output : {'raw', 'proba'}, default='raw'
+            What the module computes from a ``(n_samples, n_features)``
+            tensor. 'raw': the output layer's values before the output
+            activation, shape ``(n_samples, n_outputs)``: the logits of a
+            classifier (the loss functions of torch take these), and
+            ``predict`` of a regressor (2-D also for a 1-D ``y``). 'proba'
+            (classifiers): ``predict_proba``, with two columns for a binary
+            problem.
+        device : str, default='cpu'
+            Where the module's parameters live: 'cpu', 'cuda', 'cuda:N' or
+            'auto', as the estimator's ``device`` parameter.
+
+        Returns
+        -------
+        module : torch.nn.Sequential
+            ``nn.Linear`` layers holding copies of ``coefs_`` (transposed)
+            and ``intercepts_``, the hidden activation between them, in the
+            estimator's dtype and in eval mode. Training it leaves the
+            estimator unchanged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import torch
+        >>> from sklearn.datasets import load_iris
+        >>> from sknn import MLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifier((8,), solver="lbfgs", random_state=0).fit(X, y)
+        >>> net = clf.to_torch(output="proba")
+        >>> net
+        Sequential(
+          (0): Linear(in_features=4, out_features=8, bias=True)
+          (1): ReLU()
+          (2): Linear(in_features=8, out_features=3, bias=True)
+          (3): Softmax(dim=1)
+        )
+        >>> with torch.no_grad():
+        ...     proba = net(torch.as_tensor(X)).numpy()
+        >>> bool(np.allclose(proba, clf.predict_proba(X)))
+        True
+        >>> labels = clf.classes_[proba.argmax(axis=1)]  # predict
+        >>> bool((labels == clf.predict(X)).all())
+        True
+        """
+        from ._engine import facade
+
+        check_is_fitted(self, "coefs_")
+        if output not in ("raw", "proba"):
+            raise ValueError(f"output must be one of ('raw', 'proba'); got {output!r}.")
+        proba = None
+        if output == "proba":
+            proba = self._head().torch_proba
+            if proba is None:
+                raise ValueError(
+                    "output='proba' is for classifiers; a regressor's "
+                    "output='raw' module already computes predict."
+                )
+        _, _, activation, _, coefs, intercepts, _ = self._network()
+        return facade.to_torch(coefs, intercepts, activation, proba, device)
 
     def hidden_activations(self, X):
         """Activations of each hidden layer for the samples in X.

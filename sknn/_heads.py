@@ -51,6 +51,7 @@ class SoftmaxHead(_ClassHead):
 
     out_activation = "softmax"
     loss = "cross_entropy"
+    torch_proba = "softmax"  # the layer to_torch(output='proba') ends with
 
     @property
     def n_outputs(self):
@@ -71,6 +72,7 @@ class BinaryHead(_ClassHead):
 
     out_activation = "logistic"
     loss = "binary_cross_entropy"
+    torch_proba = "binary"
     n_outputs = 1
 
     def proba(self, z):
@@ -91,6 +93,7 @@ class MultilabelHead:
 
     out_activation = "logistic"
     loss = "binary_cross_entropy"
+    torch_proba = "sigmoid"
     score = "subset_accuracy"
     validation_name = "validation subset accuracy"
     stratify = False
@@ -122,6 +125,7 @@ class IdentityHead:
 
     out_activation = "identity"
     loss = "squared_error"
+    torch_proba = None
     score = "r2"
     validation_name = "validation R^2"
     stratify = False

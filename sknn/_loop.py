@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 
 _DECAY_FACTOR = 0.01  # learning_rate='decay': the rate falls 100x by the end
 _ADAPTIVE_FACTOR = 5.0  # learning_rate='adaptive' divides by this
@@ -294,3 +295,31 @@ def finish(est, session, state, ended, plan, incremental):
             "reached and the optimization hasn't converged yet.",
             ConvergenceWarning,
         )
+
+
+def validation_split(est, X, y, sw, seed, stratify):
+    """The early-stopping split of X, y and the sample weights, or a
+    ValueError that names validation_fraction."""
+    parts = [X, y] + ([sw] if sw is not None else [])
+    try:
+        out = train_test_split(
+            *parts,
+            random_state=seed,
+            test_size=est.validation_fraction,
+            stratify=y if stratify else None,
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"early_stopping could not hold out validation_fraction="
+            f"{est.validation_fraction} of {X.shape[0]} samples: {exc}"
+        ) from exc
+    X_tr, X_val, y_tr, y_val = out[:4]
+    sw_tr, sw_val = (out[4], out[5]) if sw is not None else (None, None)
+    if X_val.shape[0] < 2:
+        raise ValueError(
+            f"The validation set is too small (validation_fraction="
+            f"{est.validation_fraction} of {X.shape[0]} samples gives "
+            f"{X_val.shape[0]}); raise validation_fraction or turn "
+            "early_stopping off."
+        )
+    return X_tr, X_val, y_tr, y_val, sw_tr, sw_val

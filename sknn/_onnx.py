@@ -33,12 +33,40 @@ def _import_onnx():
     return onnx
 
 
-class _GraphBuilder:
-    """Collects nodes and initializers with unique names."""
+class _Emitter:
+    """Where the nodes of an sknn network go: a standalone graph
+    (:class:`_GraphBuilder`) or an skl2onnx container (``sknn._skl2onnx``).
+    Both offer the same four calls, so :func:`_emit_estimator` writes the
+    network once for both."""
 
     def __init__(self, onnx):
         self.onnx = onnx
-        self.helper = onnx.helper
+
+    def const(self, array, stem="const"):
+        """A numeric initializer holding ``array``; returns its name."""
+        name = self.name(stem)
+        self._initializer(self.onnx.numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def tensor(self, stem, data_type, dims, values):
+        """An initializer from a flat list of values (string tensors)."""
+        name = self.name(stem)
+        self._initializer(
+            self.onnx.helper.make_tensor(name, data_type, dims, values), values
+        )
+        return name
+
+    def node(self, op, inputs, stem=None, output=None, **attrs):
+        output = output or self.name(stem or op.lower())
+        self._node(op, list(inputs), output, attrs)
+        return output
+
+
+class _GraphBuilder(_Emitter):
+    """Collects nodes and initializers with unique names (standalone model)."""
+
+    def __init__(self, onnx):
+        super().__init__(onnx)
         self.nodes = []
         self.initializers = []
         self._count = 0
@@ -47,17 +75,11 @@ class _GraphBuilder:
         self._count += 1
         return f"{stem}_{self._count}"
 
-    def const(self, array, stem="const"):
-        name = self.name(stem)
-        self.initializers.append(
-            self.onnx.numpy_helper.from_array(np.asarray(array), name)
-        )
-        return name
+    def _initializer(self, tensor, values=None):
+        self.initializers.append(tensor)
 
-    def node(self, op, inputs, stem=None, output=None, **attrs):
-        output = output or self.name(stem or op.lower())
-        self.nodes.append(self.helper.make_node(op, list(inputs), [output], **attrs))
-        return output
+    def _node(self, op, inputs, output, attrs):
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, [output], **attrs))
 
 
 def _activation(g, kind, x, dtype):
@@ -143,6 +165,134 @@ def _label_tensor(onnx, classes):
     raise ValueError(f"classes_ of dtype {classes.dtype} cannot be exported to ONNX.")
 
 
+_CLF_OUTPUTS = ("label", "probabilities")
+_ELEM = {
+    np.float32: lambda TP: TP.FLOAT,
+    np.float64: lambda TP: TP.DOUBLE,
+}
+
+
+def _model_dtype(estimator):
+    dtype = np.dtype(estimator.coefs_[0].dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"coefs_ of dtype {dtype} cannot be exported to ONNX.")
+    return dtype
+
+
+def _emit_estimator(g, estimator, x, outputs, in_dtype, proba_dtype, keep_1d=True):
+    """Write the nodes computing ``estimator``'s predictions from the input
+    ``x`` (of dtype ``in_dtype``) into the emitter ``g``.
+
+    ``outputs`` maps ``'predictions'`` (regressor) or ``'label'`` and
+    ``'probabilities'`` (classifiers) to the names the results get.
+    Probabilities are computed in float64 and given in ``proba_dtype``;
+    regression outputs come in ``in_dtype`` (the standalone model passes the
+    model's dtype, so no cast is added there), 1-D for a regressor fitted on
+    a 1-D y when ``keep_1d`` (as ``predict``), else 2-D.  Returns, for each output key,
+    its (ONNX data type, shape) with ``None`` for the batch dimension.  The
+    standalone model (:func:`to_onnx`) and the skl2onnx converter
+    (``sknn._skl2onnx``) both call this: the network is written once.
+    """
+    from ._classes import MLPRegressor, MultiLabelMLP
+
+    TP = g.onnx.TensorProto
+    dtype = _model_dtype(estimator)
+    in_dtype, proba_dtype = np.dtype(in_dtype), np.dtype(proba_dtype)
+    elem = _ELEM[dtype.type](TP)
+    if in_dtype != dtype:  # e.g. a float32 pipeline around a float64 network
+        x = g.node("Cast", [x], "x_cast", to=elem)
+
+    # The network: Gemm per layer, the hidden activation between layers.
+    a = x
+    n_layers = len(estimator.coefs_)
+    for i, (W, b) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
+        z = g.node(
+            "Gemm",
+            [
+                a,
+                g.const(W.astype(dtype), f"coef{i}"),
+                g.const(b.astype(dtype), f"intercept{i}"),
+            ],
+            f"z{i}",
+        )
+        a = _activation(g, estimator.activation, z, dtype) if i < n_layers - 1 else z
+    logits = a
+    n_out = estimator.coefs_[-1].shape[1]
+
+    def as_double(x):
+        return x if dtype == np.float64 else g.node("Cast", [x], to=TP.DOUBLE)
+
+    def proba_out(stem, op, inputs, **attrs):
+        """The float64 probabilities node, cast to ``proba_dtype``."""
+        name = outputs["probabilities"]
+        if proba_dtype == np.float64:
+            return g.node(op, inputs, output=name, **attrs)
+        p = g.node(op, inputs, stem, **attrs)
+        g.node("Cast", [p], output=name, to=_ELEM[proba_dtype.type](TP))
+        return p
+
+    proba_type = _ELEM[proba_dtype.type](TP)
+    if isinstance(estimator, MLPRegressor):
+        out = logits
+        if in_dtype != dtype:
+            out = g.node("Cast", [out], to=_ELEM[in_dtype.type](TP))
+        pred_type = _ELEM[in_dtype.type](TP)
+        if estimator._y_1d and keep_1d:
+            g.node(
+                "Reshape",
+                [out, g.const(np.array([-1], np.int64))],
+                output=outputs["predictions"],
+            )
+            return {"predictions": (pred_type, [None])}
+        g.node("Identity", [out], output=outputs["predictions"])
+        return {"predictions": (pred_type, [None, n_out])}
+    if isinstance(estimator, MultiLabelMLP):
+        proba = proba_out("proba", "Sigmoid", [as_double(logits)])
+        thresholds = np.broadcast_to(estimator._thresholds(n_out), (n_out,))
+        above = g.node("Greater", [proba, g.const(thresholds.astype(np.float64))])
+        g.node("Cast", [above], output=outputs["label"], to=TP.INT64)
+        return {
+            "label": (TP.INT64, [None, n_out]),
+            "probabilities": (proba_type, [None, n_out]),
+        }
+    if estimator._multilabel:
+        proba_out("proba", "Sigmoid", [as_double(logits)])
+        positive = g.node("Greater", [logits, g.const(np.array(0.0, dtype))])
+        g.node("Cast", [positive], output=outputs["label"], to=TP.INT64)
+        return {
+            "label": (TP.INT64, [None, n_out]),
+            "probabilities": (proba_type, [None, n_out]),
+        }
+    label_type, classes = _label_tensor(g.onnx, estimator.classes_)
+    n_classes = len(classes)
+    if n_out == 1:  # binary: one logistic unit
+        p = g.node("Sigmoid", [as_double(logits)])
+        q = g.node("Sub", [g.const(np.array(1.0)), p])
+        proba_out("proba", "Concat", [q, p], axis=1)
+        positive = g.node("Greater", [logits, g.const(np.array(0.0, dtype))])
+        index = g.node(
+            "Reshape",
+            [
+                g.node("Cast", [positive], to=TP.INT64),
+                g.const(np.array([-1], np.int64)),
+            ],
+        )
+    else:
+        proba_out("proba", "Softmax", [as_double(logits)], axis=1)
+        index = g.node("ArgMax", [logits], axis=1, keepdims=0)
+    classes_name = g.tensor(
+        "classes",
+        label_type,
+        [n_classes],
+        [c.encode() for c in classes] if label_type == TP.STRING else classes.tolist(),
+    )
+    g.node("Gather", [classes_name, index], output=outputs["label"], axis=0)
+    return {
+        "label": (label_type, [None]),
+        "probabilities": (proba_type, [None, n_classes]),
+    }
+
+
 def to_onnx(estimator, path=None, *, opset=None):
     """Export a fitted sknn estimator to an ONNX model.
 
@@ -167,8 +317,8 @@ def to_onnx(estimator, path=None, *, opset=None):
     Parameters
     ----------
     estimator : MLPClassifier, MLPRegressor or MultiLabelMLP
-        A fitted sknn estimator. Pipelines are not converted: export the
-        preprocessing separately or apply it before calling the model.
+        A fitted sknn estimator. For a whole pipeline, call
+        :func:`register_skl2onnx` and convert it with ``skl2onnx.to_onnx``.
     path : str or os.PathLike, default=None
         Where to write the model (a ``.onnx`` file). ``None`` writes nothing.
     opset : int, default=None
@@ -226,7 +376,7 @@ def to_onnx(estimator, path=None, *, opset=None):
         raise TypeError(
             "to_onnx exports a fitted sknn MLPClassifier, MLPRegressor or "
             f"MultiLabelMLP; got {type(estimator).__name__}. For a Pipeline, "
-            "export its last step and apply the preprocessing before the model."
+            "call sknn.register_skl2onnx() and convert it with skl2onnx.to_onnx."
         )
     check_is_fitted(estimator, "coefs_")
     newest = onnx.defs.onnx_opset_version()
@@ -244,96 +394,19 @@ def to_onnx(estimator, path=None, *, opset=None):
     opset = int(opset)
 
     helper, TP = onnx.helper, onnx.TensorProto
-    dtype = np.dtype(estimator.coefs_[0].dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"coefs_ of dtype {dtype} cannot be exported to ONNX.")
-    elem = TP.FLOAT if dtype == np.float32 else TP.DOUBLE
+    dtype = _model_dtype(estimator)
+    elem = _ELEM[dtype.type](TP)
     n_features = estimator.coefs_[0].shape[0]
     g = _GraphBuilder(onnx)
-
-    # The network: Gemm per layer, the hidden activation between layers.
-    a = "X"
-    n_layers = len(estimator.coefs_)
-    for i, (W, b) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
-        z = g.node(
-            "Gemm",
-            [
-                a,
-                g.const(W.astype(dtype), f"coef{i}"),
-                g.const(b.astype(dtype), f"intercept{i}"),
-            ],
-            f"z{i}",
-        )
-        a = _activation(g, estimator.activation, z, dtype) if i < n_layers - 1 else z
-    logits = a
-    n_out = estimator.coefs_[-1].shape[1]
-
-    def as_double(x):
-        return x if dtype == np.float64 else g.node("Cast", [x], to=TP.DOUBLE)
-
+    names = ("predictions",) if isinstance(estimator, MLPRegressor) else _CLF_OUTPUTS
+    out_types = _emit_estimator(
+        g, estimator, "X", dict(zip(names, names)), dtype, np.dtype(np.float64)
+    )
     batch = "batch"
-    if isinstance(estimator, MLPRegressor):
-        if estimator._y_1d:
-            g.node(
-                "Reshape",
-                [logits, g.const(np.array([-1], np.int64))],
-                output="predictions",
-            )
-            out_shapes = [("predictions", elem, [batch])]
-        else:
-            g.node("Identity", [logits], output="predictions")
-            out_shapes = [("predictions", elem, [batch, n_out])]
-    elif isinstance(estimator, MultiLabelMLP):
-        proba = g.node("Sigmoid", [as_double(logits)], output="probabilities")
-        thresholds = np.broadcast_to(estimator._thresholds(n_out), (n_out,))
-        above = g.node("Greater", [proba, g.const(thresholds.astype(np.float64))])
-        g.node("Cast", [above], output="label", to=TP.INT64)
-        out_shapes = [
-            ("label", TP.INT64, [batch, n_out]),
-            ("probabilities", TP.DOUBLE, [batch, n_out]),
-        ]
-    elif estimator._multilabel:
-        g.node("Sigmoid", [as_double(logits)], output="probabilities")
-        positive = g.node("Greater", [logits, g.const(np.array(0.0, dtype))])
-        g.node("Cast", [positive], output="label", to=TP.INT64)
-        out_shapes = [
-            ("label", TP.INT64, [batch, n_out]),
-            ("probabilities", TP.DOUBLE, [batch, n_out]),
-        ]
-    else:
-        label_type, classes = _label_tensor(onnx, estimator.classes_)
-        n_classes = len(classes)
-        if n_out == 1:  # binary: one logistic unit
-            p = g.node("Sigmoid", [as_double(logits)])
-            q = g.node("Sub", [g.const(np.array(1.0)), p])
-            g.node("Concat", [q, p], output="probabilities", axis=1)
-            positive = g.node("Greater", [logits, g.const(np.array(0.0, dtype))])
-            index = g.node(
-                "Reshape",
-                [
-                    g.node("Cast", [positive], to=TP.INT64),
-                    g.const(np.array([-1], np.int64)),
-                ],
-            )
-        else:
-            g.node("Softmax", [as_double(logits)], output="probabilities", axis=1)
-            index = g.node("ArgMax", [logits], axis=1, keepdims=0)
-        classes_name = g.name("classes")
-        g.initializers.append(
-            helper.make_tensor(
-                classes_name,
-                label_type,
-                [n_classes],
-                [c.encode() for c in classes]
-                if label_type == TP.STRING
-                else classes.tolist(),
-            )
-        )
-        g.node("Gather", [classes_name, index], output="label", axis=0)
-        out_shapes = [
-            ("label", label_type, [batch]),
-            ("probabilities", TP.DOUBLE, [batch, n_classes]),
-        ]
+    out_shapes = [
+        (name, data_type, [batch, *shape[1:]])
+        for name, (data_type, shape) in out_types.items()
+    ]
 
     graph = helper.make_graph(
         g.nodes,

@@ -2,6 +2,7 @@
 span several of them or depend on the data, and the initial weights."""
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -183,3 +184,18 @@ def initial_weights(est, layer_sizes, seed):
         coefs.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
         intercepts.append(rng.uniform(-bound, bound, fan_out))
     return coefs, intercepts
+
+
+def batch_size(est, n_samples, n_train):
+    """The minibatch size: 'auto' is min(200, n_train); a batch_size above
+    the number of samples is clipped, with scikit-learn's warning."""
+    if est.batch_size == "auto":
+        return min(200, n_train)
+    if est.batch_size > n_samples:
+        warnings.warn(
+            f"Got `batch_size` less than 1 or larger than sample size. It is "
+            f"going to be clipped (batch_size={est.batch_size}, n_samples="
+            f"{n_samples}).",
+            UserWarning,
+        )
+    return min(est.batch_size, n_train)

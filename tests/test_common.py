@@ -1,5 +1,6 @@
 """scikit-learn's own estimator checks, on every sknn estimator."""
 
+import pytest
 import sklearn
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from sklearn.utils.fixes import parse_version
@@ -68,5 +69,9 @@ def _expected_failed_checks(estimator):
     ],
     expected_failed_checks=_expected_failed_checks,
 )
+# scikit-learn's checks fit on tiny data sets with the default 200 epochs:
+# stopping at max_iter without converging is expected there (the
+# ConvergenceWarning itself is tested in tests/test_early_stopping.py)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -342,3 +342,103 @@ def test_cuda_fitted_model_round_trips(cls):
     loaded = pickle.loads(data)
     _assert_same_outputs(loaded, est, X)
     assert all(isinstance(c, np.ndarray) for c in loaded.coefs_)
+
+
+# ---------------------------------------------------------------------------
+# Public module path, old pickles, skops
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_pickle_names_the_public_module(cls):
+    est, X, _ = _fitted(cls)
+    assert cls.__module__ == "sknn"
+    data = pickle.dumps(est, protocol=2)  # protocol 2 names classes as text
+    assert f"csknn\n{cls.__name__}\n".encode() in data
+    assert b"sknn._" not in data
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_pickle_naming_the_private_module_still_loads(cls):
+    """Pickles written while the classes said sknn._classes.<Name>."""
+    est, X, _ = _fitted(cls)
+    data = pickle.dumps(est, protocol=2)
+    old = data.replace(
+        f"csknn\n{cls.__name__}\n".encode(),
+        f"csknn._classes\n{cls.__name__}\n".encode(),
+    )
+    assert old != data and b"sknn._classes" in old
+    loaded = pickle.loads(old)
+    assert type(loaded) is cls
+    _assert_same_outputs(est, loaded, X)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_skops_untrusted_types_are_exactly_the_estimator(cls, solver):
+    """The types a user must trust to load a fitted sknn estimator with
+    skops.io: the estimator's class, and nothing else (its state is numpy
+    arrays, lists and builtins, which skops trusts by default)."""
+    sio = pytest.importorskip("skops.io")
+    est, X, _ = _fitted(cls, solver=solver, early_stopping=solver != "lbfgs")
+    data = sio.dumps(est)
+    assert sio.get_untrusted_types(data=data) == [f"sknn.{cls.__name__}"]
+    loaded = sio.loads(data, trusted=[f"sknn.{cls.__name__}"])
+    _assert_same_outputs(est, loaded, X)
+    with pytest.raises(Exception, match="[Uu]ntrusted"):
+        sio.loads(data)
+
+
+def test_skops_pipeline_round_trip():
+    sio = pytest.importorskip("skops.io")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = _data(MLPClassifier)
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifier((5,), max_iter=5, random_state=0)
+    ).fit(X, y)
+    data = sio.dumps(pipe)
+    assert sio.get_untrusted_types(data=data) == ["sknn.MLPClassifier"]
+    loaded = sio.loads(data, trusted=["sknn.MLPClassifier"])
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_html_repr_links_to_the_api_page(cls):
+    from sklearn.utils import estimator_html_repr
+
+    est = cls()
+    url = (
+        "https://sknn-torch.readthedocs.io/en/latest/gen_modules/"
+        f"sknn.{cls.__name__}.html"
+    )
+    assert est._get_doc_link() == url
+    html = estimator_html_repr(est)
+    assert f'href="{url}"' in html
+    # the page exists under that name: docs/api.rst lists the class in an
+    # autosummary that writes to gen_modules/
+    api = (Path(__file__).parents[1] / "docs" / "api.rst").read_text()
+    assert ":toctree: gen_modules/" in api
+    assert f"\n   {cls.__name__}\n" in api
+
+
+def test_doc_link_version():
+    from sknn._links import _docs_version
+
+    assert _docs_version("0.1.0.dev0") == "latest"
+    assert _docs_version("0.2.0") == "stable"
+
+
+def test_user_guide_skops_recipe_runs(tmp_path, monkeypatch):
+    """The skops code block of docs/user_guide/persistence.rst runs and its
+    assertions hold."""
+    import re
+
+    pytest.importorskip("skops.io")
+    text = (Path(__file__).parents[1] / "docs/user_guide/persistence.rst").read_text()
+    section = text[text.index("skops: no code runs at load") :]
+    block = re.search(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", section)
+    code = "\n".join(line[4:] for line in block.group(1).splitlines())
+    assert "get_untrusted_types" in code and "assert" in code
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "persistence.rst", "exec"), {})
+    assert (tmp_path / "mlp.skops").exists()

@@ -61,6 +61,9 @@ print(np.round(proba, 3))
 label, proba = session.run(None, {"X": X})
 print("labels identical:", bool(np.all(label == clf.predict(X))))
 print("largest probability difference:", np.abs(proba - clf.predict_proba(X)).max())
+# the claims of this section, checked at every build of the gallery
+assert np.all(label == clf.predict(X))
+assert np.abs(proba - clf.predict_proba(X)).max() < 1e-5
 
 # %%
 # A regressor
@@ -81,8 +84,33 @@ session = ort.InferenceSession(
 (pred,) = session.run(None, {"X": X})
 print("input type:", session.get_inputs()[0].type, "output shape:", pred.shape)
 print("largest difference:", np.abs(pred - reg.predict(X)).max())
+assert pred.shape == reg.predict(X).shape
+assert np.allclose(pred, reg.predict(X), rtol=1e-9)
 
 # %%
-# The preprocessing is not part of the model: here the scaler runs before
-# the ONNX model, as it ran before the network during training (see the
-# user guide's page on ONNX for joining the two).
+# The whole pipeline with skl2onnx
+# --------------------------------
+# Above, the scaler ran before the ONNX model, as it ran before the network
+# during training. With :func:`~sknn.register_skl2onnx`, skl2onnx converts a
+# whole pipeline, scaler and network in one graph; the network's nodes are
+# the ones ``to_onnx`` writes. ``zipmap=False`` keeps the probabilities a
+# matrix (skl2onnx's default is a list of dicts).
+from skl2onnx import to_onnx as skl2onnx_to_onnx
+from sklearn.pipeline import make_pipeline
+
+from sknn import register_skl2onnx
+
+register_skl2onnx()
+X_raw, _ = load_wine(return_X_y=True)
+X_raw = X_raw.astype(np.float32)
+pipe = make_pipeline(
+    StandardScaler(), MLPClassifier((32, 16), max_iter=200, random_state=0)
+).fit(X_raw, names)
+onx = skl2onnx_to_onnx(pipe, X_raw[:1], options={MLPClassifier: {"zipmap": False}})
+session = ort.InferenceSession(onx.SerializeToString())
+label, proba = session.run(None, {"X": X_raw})
+print("nodes:", [n.op_type for n in onx.graph.node])
+print("labels identical:", bool(np.all(label == pipe.predict(X_raw))))
+print("largest probability difference:", abs(proba - pipe.predict_proba(X_raw)).max())
+assert np.all(label == pipe.predict(X_raw))
+assert np.abs(proba - pipe.predict_proba(X_raw)).max() < 1e-5

@@ -52,6 +52,10 @@ best_epoch = int(np.argmax(model.validation_scores_)) + 1
 print(f"epochs run: {model.n_iter_}, best validation epoch: {best_epoch}")
 print(f"best_validation_score_: {model.best_validation_score_:.3f}")
 print(f"test accuracy: {model.score(X_test, y_test):.3f}")
+# what the text below says, checked at every build: training ran
+# n_iter_no_change + 1 epochs past the best one
+assert model.n_iter_ == best_epoch + params["n_iter_no_change"] + 1
+assert model.best_validation_score_ == max(model.validation_scores_)
 
 # %%
 # Training and validation curves
@@ -59,8 +63,10 @@ print(f"test accuracy: {model.score(X_test, y_test):.3f}")
 # The training loss keeps falling: the network fits its training part better
 # and better. The validation accuracy rises, then stops improving: from there
 # on the epochs fit the noise of the training part, not the problem. Training
-# ran ``n_iter_no_change`` epochs past the best one (shaded) to make sure it was
-# not a temporary dip.
+# ran on past the best epoch (shaded) to make sure it was not a temporary dip:
+# as in scikit-learn, it stops once *more than* ``n_iter_no_change`` epochs in
+# a row have not improved the best score, ``n_iter_no_change + 1`` epochs
+# after the best one.
 epochs = np.arange(1, model.n_iter_ + 1)
 fig, ax_loss = plt.subplots(figsize=(7, 4.2))
 ax_loss.plot(epochs, model.loss_curve_, color="C0")
@@ -72,7 +78,11 @@ ax_val.set_ylabel("validation accuracy", color="C1")
 ax_val.axvline(best_epoch, color="k", ls="--", lw=1)
 ax_val.annotate(
     f"best epoch ({best_epoch}):\nweights kept",
-    (best_epoch, 0.6),
+    # x in epochs, y as a fraction of the axis height: the label sits inside
+    # the axis, near its foot (clear of both curves just after the best
+    # epoch), whatever range the validation scores span
+    (best_epoch, 0.06),
+    xycoords=("data", "axes fraction"),
     xytext=(5, 0),
     textcoords="offset points",
 )
@@ -87,11 +97,12 @@ fig.tight_layout()
 # from ``random_state``, so training again with ``max_iter`` set to the best
 # epoch repeats the same run and stops right there. Its weights are exactly the
 # ones the first model returned, although that one trained
-# ``n_iter_no_change`` epochs longer.
+# ``n_iter_no_change + 1`` epochs longer.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # stopped on purpose
     short = MLPClassifier(**params, max_iter=best_epoch).fit(X_train, y_train)
 
 same = all(np.array_equal(a, b) for a, b in zip(model.coefs_, short.coefs_))
 print(f"weights identical to a run stopped at epoch {best_epoch}: {same}")
+assert same, "the kept weights are not the best epoch's"
 print(f"test accuracy of that run: {short.score(X_test, y_test):.3f}")

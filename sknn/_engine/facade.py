@@ -236,3 +236,11 @@ def hidden_activations(
     with torch.inference_mode():
         xb = torch.as_tensor(X).to(net.device)
         return [a.cpu().numpy() for a in net.hidden_activations(xb)]
+
+
+def to_torch(coefs, intercepts, activation, proba, device):
+    """The fitted network as a ``torch.nn.Sequential`` on ``device`` (the
+    ``device`` parameter's values)."""
+    from .torch_module import build
+
+    return build(coefs, intercepts, activation, proba, resolve_device(device))

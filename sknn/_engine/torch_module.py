@@ -1,0 +1,59 @@
+"""A fitted network as an ordinary ``torch.nn.Module`` (``to_torch``).
+
+The module is built from copies of ``coefs_`` and ``intercepts_`` (training
+it leaves the estimator unchanged) with torch's standard layers, so it can
+be fine-tuned, scripted, exported or served like any other torch model.
+"""
+
+import numpy as np
+import torch
+from torch import nn
+
+from .layers import LEAKY_SLOPE
+
+
+def _activation_module(kind):
+    """The torch layer computing the hidden activation ``kind``."""
+    return {
+        "identity": nn.Identity,
+        "relu": nn.ReLU,
+        "tanh": nn.Tanh,
+        "logistic": nn.Sigmoid,
+        "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE),
+        "elu": lambda: nn.ELU(1.0),
+        "gelu": nn.GELU,  # exact (erf), as the engine
+        "silu": nn.SiLU,
+    }[kind]()
+
+
+class BinaryProba(nn.Module):
+    """``[1 - sigmoid(z), sigmoid(z)]`` from one logistic output unit: the
+    two columns of a binary classifier's ``predict_proba``."""
+
+    def forward(self, z):
+        p = torch.sigmoid(z)
+        return torch.cat([1.0 - p, p], dim=1)
+
+
+_PROBA = {"softmax": lambda: nn.Softmax(dim=1), "sigmoid": nn.Sigmoid}
+_PROBA["binary"] = BinaryProba
+
+
+def build(coefs, intercepts, activation, proba, device):
+    """``nn.Sequential`` of Linear layers (weights stored (out, in), the
+    transpose of ``coefs_``) with the activation between them, and the
+    output's probabilities when ``proba`` names them ('softmax', 'binary',
+    'sigmoid'); in eval mode."""
+    dtype = torch.float32 if coefs[0].dtype == np.float32 else torch.float64
+    layers = []
+    for i, (W, b) in enumerate(zip(coefs, intercepts)):
+        linear = nn.Linear(W.shape[0], W.shape[1], dtype=dtype, device=device)
+        with torch.no_grad():
+            linear.weight.copy_(torch.as_tensor(np.ascontiguousarray(W.T)))
+            linear.bias.copy_(torch.as_tensor(b))
+        layers.append(linear)
+        if i < len(coefs) - 1:
+            layers.append(_activation_module(activation))
+    if proba is not None:
+        layers.append(_PROBA[proba]())
+    return nn.Sequential(*layers).eval()
