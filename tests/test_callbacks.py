@@ -4,6 +4,7 @@ requests honoured, and callbacks handed down through GridSearchCV."""
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from sknn import MLPClassifier, MLPRegressor
@@ -52,7 +53,7 @@ def test_one_task_per_epoch_with_the_epoch_loss(iris):
     X, y = iris
     rec = Recorder()
     clf = MLPClassifier((8,), max_iter=5, tol=0, random_state=0, device="cpu")
-    with pytest.warns(Warning):
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         clf.set_callbacks(rec).fit(X, y)
     assert len(rec.ends) == 5
     np.testing.assert_allclose(rec.ends, clf.loss_curve_)
@@ -79,7 +80,7 @@ def test_callbacks_reach_the_epochs_through_grid_search(iris):
         {"alpha": [1e-4, 1e-2]},
         cv=2,
     )
-    with pytest.warns(Warning):
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         grid.set_callbacks(rec).fit(X, y)
     # 2 candidates x 2 folds + the refit, 3 epochs each
     assert len(rec.ends) == (2 * 2 + 1) * 3
@@ -93,6 +94,6 @@ def test_progress_bar_through_grid_search(iris):
         {"alpha": [1e-4, 1e-2]},
         cv=2,
     )
-    with pytest.warns(Warning):
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         grid.set_callbacks(callback.ProgressBar(max_propagation_depth=None)).fit(X, y)
     assert grid.best_estimator_.n_iter_ == 3

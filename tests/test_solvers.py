@@ -157,12 +157,17 @@ _RATE = re.compile(r"^Iteration (\d+), .*learning rate = ([0-9.eE+-]+)")
 
 
 def _printed_rates(capsys, est, X, y):
-    before = getattr(est, "n_iter_", 0) if est.warm_start else 0
+    """The rate of each epoch of this fit (``learning_rate_curve_``), and
+    what the fit printed; the printed rates must say the same."""
+    before = len(getattr(est, "loss_curve_", [])) if est.warm_start else 0
     est.fit(X, y)
     out = capsys.readouterr().out
-    rates = [float(m.group(2)) for m in map(_RATE.match, out.splitlines()) if m]
-    assert len(rates) == est.n_iter_ - before  # one line per epoch
-    return np.array(rates), out
+    rates = np.array(est.learning_rate_curve_[before:])
+    assert len(rates) == len(est.loss_curve_) - before  # one rate per epoch
+    printed = [float(m.group(2)) for m in map(_RATE.match, out.splitlines()) if m]
+    if est.verbose:
+        assert_allclose(printed, rates, rtol=1e-5)  # %.6g in the printed line
+    return rates, out
 
 
 def test_constant_rate(capsys, iris):

@@ -105,6 +105,7 @@ def test_verbose_does_not_change_the_fit(capsys, iris):
 def test_sklearn_callback_progress_bar(capsys, iris):
     # scikit-learn >= 1.9's callback API; skipped where it does not exist
     callback = pytest.importorskip("sklearn.callback")
+    pytest.importorskip("rich", reason="sklearn's ProgressBar needs rich")
     clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, device="cpu")
     clf.set_callbacks(callback.ProgressBar())
     clf.fit(*iris)
