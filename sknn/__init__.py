@@ -8,6 +8,7 @@ from ._base import InconsistentSknnVersionWarning
 from ._classes import MLPClassifier, MLPRegressor, MultiLabelMLP
 from ._display import HiddenUnitsDisplay, TrainingCurveDisplay
 from ._onnx import to_onnx
+from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 from ._version import __version__
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "MLPClassifier",
     "MLPRegressor",
     "MultiLabelMLP",
+    "TabularMLPClassifier",
+    "TabularMLPRegressor",
     "TrainingCurveDisplay",
     "__version__",
     "to_onnx",
