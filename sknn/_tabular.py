@@ -527,7 +527,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
 
     Takes a pandas DataFrame as it comes (numeric, category, string and
     object columns, NaN anywhere) or a numeric array, encodes it with
-    :class:`TabularPreprocessor` and trains ``n_ensemble``
+    ``TabularPreprocessor`` and trains ``n_ensemble``
     :class:`MLPClassifier` networks whose class probabilities are averaged.
     The defaults are a recipe tuned on the "tuning" tables of
     ``benchmarks/bench_tabular.py``.
@@ -654,7 +654,7 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
 
     Takes a pandas DataFrame as it comes (numeric, category, string and
     object columns, NaN anywhere) or a numeric array, encodes it with
-    :class:`TabularPreprocessor`, standardises the target (weighted mean and
+    ``TabularPreprocessor``, standardises the target (weighted mean and
     standard deviation; predictions are mapped back) and trains
     ``n_ensemble`` :class:`MLPRegressor` networks whose predictions are
     averaged. The defaults are a recipe tuned on the "tuning" tables of
