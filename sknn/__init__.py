@@ -9,6 +9,7 @@ from ._classes import MLPClassifier, MLPRegressor, MultiLabelMLP
 from ._display import HiddenUnitsDisplay, TrainingCurveDisplay
 from ._onnx import to_onnx
 from ._skl2onnx import register_skl2onnx
+from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 from ._version import __version__
 
 # Public classes are documented, pickled and listed by skops as sknn.<Name>;
@@ -20,6 +21,8 @@ for _cls in (
     MLPClassifier,
     MLPRegressor,
     MultiLabelMLP,
+    TabularMLPClassifier,
+    TabularMLPRegressor,
     TrainingCurveDisplay,
 ):
     _cls.__module__ = __name__
@@ -31,6 +34,8 @@ __all__ = [
     "MLPClassifier",
     "MLPRegressor",
     "MultiLabelMLP",
+    "TabularMLPClassifier",
+    "TabularMLPRegressor",
     "TrainingCurveDisplay",
     "__version__",
     "register_skl2onnx",

@@ -1,0 +1,109 @@
+"""
+===============================================================
+An MLP on a table with categories, outliers and gaps
+===============================================================
+
+A table as it comes: a heavy-tailed numeric column (an income with a few
+huge values), a category with many levels, a category with few, and missing
+values. :class:`sknn.TabularMLPClassifier` takes the DataFrame directly; we
+compare it with :class:`sknn.MLPClassifier` fed the same table through the
+usual pipeline (median imputation, standardisation, one-hot encoding), and
+with scikit-learn's gradient boosting.
+"""
+
+# %%
+# A generated table
+# -----------------
+# The label depends on the logarithm of the income, on the city (each of 60
+# cities has its own effect) and on the age; 10 % of the ages are missing.
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from sknn import MLPClassifier, TabularMLPClassifier
+
+rng = np.random.RandomState(0)
+n = 2000
+income = np.exp(rng.normal(10, 1.0, n)) * np.where(rng.rand(n) < 0.01, 100, 1)
+city = rng.randint(0, 60, n)
+city_effect = rng.normal(0, 1.0, 60)[city]
+plan = rng.choice(["basic", "plus", "pro"], n)
+age = rng.uniform(18, 80, n)
+logit = (
+    1.5 * (np.log(income) - 10) + city_effect + 0.8 * (plan == "pro") + np.sin(age / 8)
+)
+y = (logit + rng.logistic(size=n) * 0.5 > 0).astype(int)
+age[rng.rand(n) < 0.1] = np.nan
+df = pd.DataFrame(
+    {
+        "income": income,
+        "age": age,
+        "city": pd.Categorical([f"c{c}" for c in city]),
+        "plan": pd.Categorical(plan),
+    }
+)
+X_train, X_test, y_train, y_test = train_test_split(df, y, random_state=0)
+df.head()
+
+# %%
+# Three models
+# ------------
+# The pipeline's MLP gets sknn's defaults (100 epochs at most); the tabular
+# estimator its own defaults, with one network instead of three to keep the
+# example quick, and one-hot codes for up to 64 levels, so that each city
+# gets an input of its own.
+pipeline = make_pipeline(
+    ColumnTransformer(
+        [
+            (
+                "num",
+                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                make_column_selector(dtype_include="number"),
+            ),
+            (
+                "cat",
+                OneHotEncoder(handle_unknown="ignore"),
+                make_column_selector(dtype_exclude="number"),
+            ),
+        ]
+    ),
+    MLPClassifier(random_state=0, max_iter=100),
+)
+models = {
+    "MLPClassifier + pipeline": pipeline,
+    "TabularMLPClassifier": TabularMLPClassifier(
+        n_ensemble=1, max_onehot=64, random_state=0
+    ),
+    "HistGradientBoosting": HistGradientBoostingClassifier(random_state=0),
+}
+accuracy = {}
+for name, model in models.items():
+    start = time.perf_counter()
+    model.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    accuracy[name] = model.score(X_test, y_test)
+    print(f"{name:26s} test accuracy {accuracy[name]:.3f}  ({seconds:.1f} s)")
+
+# %%
+# The tabular estimator is well ahead of the same kind of network behind the
+# usual pipeline (about 0.81 against 0.76 accuracy) and close to gradient
+# boosting, which stays ahead on this table (about 0.82), as it does on many
+# real ones (see ``benchmarks/README.md``).
+#
+# One reason the pipeline loses: the standardised income is dominated by the few
+# incomes 100 times larger:
+# after dividing by its inflated standard deviation, almost every ordinary
+# income sits in a narrow band near zero. The tabular estimator's robust
+# scaling (median and interquartile range) and smooth clipping keep the
+# ordinary incomes spread out and the outliers bounded.
+tab = models["TabularMLPClassifier"]
+print("epochs of each network (early stopping):", [n.n_iter_ for n in tab.estimators_])
+print("inputs after encoding:", tab.preprocessor_.n_features_out_)
+assert accuracy["TabularMLPClassifier"] > accuracy["MLPClassifier + pipeline"]

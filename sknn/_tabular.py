@@ -1,0 +1,757 @@
+"""MLP estimators that take a table as it comes: numbers, categories, gaps.
+
+``TabularMLPClassifier`` and ``TabularMLPRegressor`` put a fixed preprocessing
+in front of an sknn MLP (``TabularPreprocessor``: median imputation with
+missing-value indicators, robust scaling and smooth clipping of the numeric
+columns, one-hot or compact encoding of the categorical ones), standardise a
+regression target, train a few networks with a recipe tuned on real tables and
+average their predictions. No torch here: the networks are the public
+``MLPClassifier`` / ``MLPRegressor``.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from ._classes import MLPClassifier, MLPRegressor
+
+__all__ = ["TabularMLPClassifier", "TabularMLPRegressor", "TabularPreprocessor"]
+
+
+def smooth_clip(x, scale=3.0):
+    """Squash ``x`` smoothly into ``(-scale, scale)``: ``x / sqrt(1 + (x/scale)^2)``.
+
+    Close to the identity for ``|x|`` much below ``scale``, odd, increasing,
+    and bounded by ``scale``. ``scale=None`` returns ``x`` unchanged.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if scale is None:
+        return x
+    return x / np.sqrt(1.0 + (x / scale) ** 2)
+
+
+def _is_dataframe(X):
+    return hasattr(X, "iloc") and hasattr(X, "dtypes") and hasattr(X, "columns")
+
+
+def _is_numeric_dtype(dtype):
+    # numpy and pandas extension dtypes both carry ``kind``: categories and
+    # strings are 'O', nullable integers 'i', booleans 'b'.
+    if str(dtype) == "category":
+        return False
+    return getattr(dtype, "kind", "O") in "biuf"
+
+
+def _missing_mask(values):
+    import pandas as pd
+
+    return np.asarray(pd.isna(values), dtype=bool)
+
+
+class TabularPreprocessor(TransformerMixin, BaseEstimator):
+    """Turn a mixed-type table into a dense float matrix for an MLP.
+
+    Numeric columns: a missing-value indicator for every column that has gaps
+    in the training data, median imputation, robust scaling
+    ``(x - median) / IQR`` and smooth clipping ``x / sqrt(1 + (x / c)^2)``
+    with ``c = clip``. Where the interquartile range is zero, the scale falls
+    back to the 5-95 % range, then to the range, then to 1. Categorical
+    columns (pandas ``category``, strings, objects) with at most
+    ``max_onehot`` levels, missing counted as a level, are one-hot encoded;
+    columns with more levels get a compact code: the log-frequency of the
+    level plus the bits of its index (``ceil(log2(levels + 1))`` columns).
+    Levels unseen in training get all-zero codes. A numpy array is read as
+    all-numeric.
+
+    Parameters
+    ----------
+    max_onehot : int, default=16
+        Largest number of levels (missing included) that a categorical column
+        may have to be one-hot encoded.
+
+    clip : float or None, default=3.0
+        Scale ``c`` of the smooth clipping of robust-scaled numeric columns;
+        None leaves them unclipped.
+
+    n_fourier : int, default=0
+        Number of random frequencies per numeric column (with more than two
+        distinct values) whose sine and cosine of the scaled, clipped value,
+        ``sin(2 pi f x)`` and ``cos(2 pi f x)``, are appended: fixed periodic
+        features that let the first layer bend a single column's effect.
+
+    fourier_sigma : float, default=0.5
+        Standard deviation of the normal distribution the frequencies ``f``
+        are drawn from.
+
+    random_state : int, RandomState instance or None, default=None
+        Draws the frequencies.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns seen during fit.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names, when X is a DataFrame with string column names.
+
+    numeric_columns_ : list of int
+        Positions of the columns treated as numeric.
+
+    categorical_columns_ : list of int
+        Positions of the columns treated as categorical.
+
+    n_features_out_ : int
+        Number of columns of the transformed matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn._tabular import TabularPreprocessor
+    >>> X = np.array([[1.0, 0.0], [2.0, np.nan], [3.0, 10.0], [4.0, 20.0]])
+    >>> TabularPreprocessor().fit_transform(X).shape
+    (4, 3)
+    """
+
+    _parameter_constraints = {
+        "max_onehot": [Interval(numbers.Integral, 1, None, closed="left")],
+        "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "n_fourier": [Interval(numbers.Integral, 0, None, closed="left")],
+        "fourier_sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        max_onehot=16,
+        clip=3.0,
+        n_fourier=0,
+        fourier_sigma=0.5,
+        random_state=None,
+    ):
+        self.max_onehot = max_onehot
+        self.clip = clip
+        self.n_fourier = n_fourier
+        self.fourier_sigma = fourier_sigma
+        self.random_state = random_state
+
+    def _columns(self, X, reset):
+        """X as a list of 1-d arrays and a flag per column: categorical."""
+        if _is_dataframe(X):
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            cols, is_cat = [], []
+            for name in X.columns:
+                col = X[name]
+                if _is_numeric_dtype(col.dtype):
+                    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+                    if np.isinf(values).any():
+                        raise ValueError(f"Input column {name!r} contains infinity.")
+                    cols.append(values)
+                    is_cat.append(False)
+                else:
+                    cols.append(col.to_numpy(dtype=object))
+                    is_cat.append(True)
+            return cols, is_cat
+        X = validate_data(
+            self, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan"
+        )
+        return [X[:, j] for j in range(X.shape[1])], [False] * X.shape[1]
+
+    def fit(self, X, y=None):
+        """Learn the medians, scales and category levels of X.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : TabularPreprocessor
+            The fitted transformer.
+        """
+        self._validate_params()
+        cols, is_cat = self._columns(X, reset=True)
+        self.numeric_columns_ = [j for j, c in enumerate(is_cat) if not c]
+        self.categorical_columns_ = [j for j, c in enumerate(is_cat) if c]
+        self._num = []  # (median, scale, has_indicator) per numeric column
+        for j in self.numeric_columns_:
+            v = cols[j]
+            miss = np.isnan(v)
+            seen = v[~miss]
+            if seen.size == 0:
+                self._num.append((0.0, 1.0, bool(miss.any())))
+                continue
+            q05, q25, q50, q75, q95 = np.quantile(seen, [0.05, 0.25, 0.5, 0.75, 0.95])
+            scale = q75 - q25
+            if scale <= 0:
+                scale = (q95 - q05) / 2.0
+            if scale <= 0:
+                scale = (seen.max() - seen.min()) / 2.0
+            if not scale > 0:
+                scale = 1.0
+            self._num.append((float(q50), float(scale), bool(miss.any())))
+        rng = check_random_state(self.random_state)
+        self._freq = []  # frequencies per numeric column (empty: none)
+        for j in self.numeric_columns_:
+            distinct = np.unique(cols[j][~np.isnan(cols[j])][:10000]).size
+            f = rng.normal(0.0, self.fourier_sigma, size=self.n_fourier)
+            self._freq.append(f if distinct > 2 else f[:0])
+        self._cat = []  # (level -> index dict, onehot?, log-frequency table)
+        for j in self.categorical_columns_:
+            keys = self._cat_keys(cols[j])
+            levels, counts = np.unique(keys, return_counts=True)
+            mapping = {lev: i for i, lev in enumerate(levels.tolist())}
+            logf = np.log(counts / counts.sum())
+            self._cat.append((mapping, len(levels) <= self.max_onehot, logf))
+        self.n_features_out_ = self.transform(X).shape[1]
+        return self
+
+    @staticmethod
+    def _cat_keys(values):
+        keys = np.array([str(v) for v in values], dtype=object)
+        keys[_missing_mask(values)] = "\x00missing"
+        return keys
+
+    def transform(self, X):
+        """Encode X into a dense float64 matrix.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table, with the columns seen in fit.
+
+        Returns
+        -------
+        Xt : ndarray of shape (n_samples, n_features_out_)
+            The encoded table.
+        """
+        check_is_fitted(self, "_num")
+        cols, is_cat = self._columns(X, reset=False)
+        if [j for j, c in enumerate(is_cat) if c] != self.categorical_columns_:
+            raise ValueError("X's columns changed type between fit and transform")
+        n = len(cols[0]) if cols else 0
+        out = []
+        for j, (median, scale, indicator), freq in zip(
+            self.numeric_columns_, self._num, self._freq
+        ):
+            v = cols[j]
+            miss = np.isnan(v)
+            x = smooth_clip((np.where(miss, median, v) - median) / scale, self.clip)
+            out.append(x[:, None])
+            if freq.size:
+                angle = 2 * np.pi * x[:, None] * freq
+                out.extend([np.sin(angle), np.cos(angle)])
+            if indicator:
+                out.append(miss[:, None].astype(np.float64))
+        for j, (mapping, onehot, logf) in zip(self.categorical_columns_, self._cat):
+            keys = self._cat_keys(cols[j])
+            idx = np.array([mapping.get(k, -1) for k in keys], dtype=np.int64)
+            known = idx >= 0
+            if onehot:
+                block = np.zeros((n, len(mapping)))
+                block[np.flatnonzero(known), idx[known]] = 1.0
+            else:
+                n_bits = int(np.ceil(np.log2(len(mapping) + 1)))
+                code = np.where(known, idx + 1, 0)  # 0: unseen
+                bits = (code[:, None] >> np.arange(n_bits)) & 1
+                freq = np.where(known, logf[np.maximum(idx, 0)], logf.min() - 1.0)
+                freq = (freq - logf.mean()) / (logf.std() + 1.0)
+                block = np.hstack([freq[:, None], bits.astype(np.float64)])
+            out.append(block)
+        if not out:
+            return np.zeros((n, 0))
+        return np.hstack(out)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        return tags
+
+
+_TABULAR_PARAMS = """\
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(256, 256, 256)
+        Units of every hidden layer of each network.
+
+    activation : str, default='relu'
+        Activation of the hidden layers (any of ``MLPClassifier``'s).
+
+    dropout : float, default=0.15
+        Dropout of every hidden layer.
+
+    alpha : float, default=0.02
+        Decoupled weight decay of 'adamw' (each step shrinks the weights by
+        ``learning_rate_init * alpha``), or the L2 penalty of other solvers.
+
+    solver : str, default='adamw'
+        Optimizer of each network (any of ``MLPClassifier``'s but 'lbfgs').
+
+    learning_rate : str, default='decay'
+        Learning-rate schedule: 'decay' lowers the rate geometrically so that
+        epoch ``max_iter`` runs at 1/100 of the start.
+
+    learning_rate_init : float, default=0.002
+        Initial learning rate.
+
+    beta_2 : float, default=0.95
+        Decay of Adam's second-moment estimate.
+
+    batch_size : int, default=256
+        Minibatch size (capped at the number of training samples).
+
+    max_iter : int, default=60
+        Largest number of epochs; also sets the pace of the 'decay' schedule.
+
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the training data, stop after
+        ``n_iter_no_change`` epochs without improvement and restore the best
+        epoch's weights. Each network of the ensemble draws its own split.
+
+    validation_fraction : float, default=0.15
+        Share of the training data held out for early stopping.
+
+    n_iter_no_change : int, default=12
+        Patience of early stopping, in epochs.
+
+    n_ensemble : int, default=3
+        Number of networks trained with different seeds (and validation
+        splits) whose predictions are averaged.
+
+    max_onehot : int, default=16
+        Categorical columns with at most this many levels are one-hot
+        encoded, others get a compact code (see ``TabularPreprocessor``).
+
+    clip : float or None, default=3.0
+        Scale of the smooth clipping of robust-scaled numeric columns.
+
+    n_fourier : int, default=0
+        Random frequencies per numeric column whose sine and cosine are
+        appended as fixed periodic features (see ``TabularPreprocessor``).
+
+    fourier_sigma : float, default=0.5
+        Standard deviation of those frequencies.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the networks (an int gives identical fits on the CPU).
+
+    device : str, default='auto'
+        Where the networks train ('auto', 'cpu', 'cuda', 'cuda:N').
+
+    verbose : bool, default=False
+        Print the networks' epochs."""
+
+_TABULAR_ATTRS = """\
+    preprocessor_ : TabularPreprocessor
+        The fitted preprocessing.
+
+    estimators_ : list of MLP estimators
+        The fitted networks.
+
+    n_iter_ : int
+        Largest number of epochs any network ran.
+
+    n_features_in_ : int
+        Number of columns seen during fit.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names, when X is a DataFrame with string column names."""
+
+
+class _TabularBase(BaseEstimator):
+    _parameter_constraints = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(numbers.Integral, 1, None, closed="left"),
+        ],
+        "activation": [str],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "alpha": [Interval(numbers.Real, 0, None, closed="left")],
+        "solver": [StrOptions({"adam", "sgd", "adamw", "rmsprop", "adagrad"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "decay"})],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_onehot": [Interval(numbers.Integral, 1, None, closed="left")],
+        "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "n_fourier": [Interval(numbers.Integral, 0, None, closed="left")],
+        "fourier_sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 256, 256),
+        activation="relu",
+        *,
+        dropout=0.15,
+        alpha=0.02,
+        solver="adamw",
+        learning_rate="decay",
+        learning_rate_init=0.002,
+        beta_2=0.95,
+        batch_size=256,
+        max_iter=60,
+        early_stopping=True,
+        validation_fraction=0.15,
+        n_iter_no_change=12,
+        n_ensemble=3,
+        max_onehot=16,
+        clip=3.0,
+        n_fourier=0,
+        fourier_sigma=0.5,
+        random_state=None,
+        device="auto",
+        verbose=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.alpha = alpha
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.beta_2 = beta_2
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.n_ensemble = n_ensemble
+        self.max_onehot = max_onehot
+        self.clip = clip
+        self.n_fourier = n_fourier
+        self.fourier_sigma = fourier_sigma
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _network(self, n_samples, seed, y):
+        net = self._mlp_class(
+            hidden_layer_sizes=self.hidden_layer_sizes,
+            activation=self.activation,
+            solver=self.solver,
+            alpha=self.alpha,
+            batch_size=min(self.batch_size, n_samples),
+            learning_rate=self.learning_rate,
+            learning_rate_init=self.learning_rate_init,
+            max_iter=self.max_iter,
+            random_state=seed,
+            verbose=self.verbose,
+            early_stopping=self._can_stop_early(n_samples, y),
+            validation_fraction=self.validation_fraction,
+            n_iter_no_change=self.n_iter_no_change,
+            beta_2=self.beta_2,
+            dropout=self.dropout,
+            device=self.device,
+        )
+        return net
+
+    def _can_stop_early(self, n_samples, y):
+        # too small a validation set cannot be split off: train on all of it
+        return self.early_stopping and n_samples >= 20
+
+    def _fit_networks(self, X, y, sample_weight):
+        rng = check_random_state(self.random_state)
+        self.preprocessor_ = TabularPreprocessor(
+            max_onehot=self.max_onehot,
+            clip=self.clip,
+            n_fourier=self.n_fourier,
+            fourier_sigma=self.fourier_sigma,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
+        Xt = self.preprocessor_.fit_transform(X)
+        self.n_features_in_ = self.preprocessor_.n_features_in_
+        if hasattr(self.preprocessor_, "feature_names_in_"):
+            self.feature_names_in_ = self.preprocessor_.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, Xt)
+        seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_ensemble)
+        self.estimators_ = []
+        for seed in seeds:
+            net = self._network(Xt.shape[0], int(seed), y)
+            net.fit(Xt, y, sample_weight=sample_weight)
+            self.estimators_.append(net)
+        self.n_iter_ = max(net.n_iter_ for net in self.estimators_)
+        return self
+
+    @staticmethod
+    def _check_y(y):
+        if y is None:
+            raise ValueError("requires y to be passed, but the target y is None")
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        return y
+
+    def _transform(self, X):
+        check_is_fitted(self, "estimators_")
+        return self.preprocessor_.transform(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = False
+        return tags
+
+
+class TabularMLPClassifier(ClassifierMixin, _TabularBase):
+    __doc__ = f"""MLP classifier for tables: mixed dtypes and missing values.
+
+    Takes a pandas DataFrame as it comes (numeric, category, string and
+    object columns, NaN anywhere) or a numeric array, encodes it with
+    ``TabularPreprocessor`` and trains ``n_ensemble``
+    :class:`MLPClassifier` networks whose class probabilities are averaged.
+    The defaults are a recipe tuned on the "tuning" tables of
+    ``benchmarks/bench_tabular.py``.
+
+    Parameters
+    ----------
+{_TABULAR_PARAMS}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+{_TABULAR_ATTRS}
+
+    See Also
+    --------
+    TabularMLPRegressor : The same for regression.
+    MLPClassifier : The network, for numeric arrays you prepare yourself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn import TabularMLPClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> X[::7, 1] = np.nan
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = TabularMLPClassifier(n_ensemble=1, max_iter=20, random_state=0)
+    >>> clf.fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    _mlp_class = MLPClassifier
+
+    def _can_stop_early(self, n_samples, y):
+        # the stratified split needs two samples of every class and a
+        # validation set with room for every class
+        _, counts = np.unique(y, return_counts=True)
+        return (
+            super()._can_stop_early(n_samples, y)
+            and counts.min() >= 2
+            and int(self.validation_fraction * n_samples) >= len(counts)
+            and n_samples - int(self.validation_fraction * n_samples) >= len(counts)
+        )
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the networks to a table.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table.
+
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, passed to every network.
+
+        Returns
+        -------
+        self : TabularMLPClassifier
+            The fitted estimator.
+        """
+        self._validate_params()
+        y = self._check_y(y)
+        check_classification_targets(y)
+        self._fit_networks(X, y, sample_weight)
+        self.classes_ = self.estimators_[0].classes_
+        return self
+
+    def predict_proba(self, X):
+        """Average class probabilities of the networks.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class in ``classes_``.
+        """
+        Xt = self._transform(X)
+        return np.mean([net.predict_proba(Xt) for net in self.estimators_], axis=0)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probability of each class in ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """Predict the most probable class.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class TabularMLPRegressor(RegressorMixin, _TabularBase):
+    __doc__ = f"""MLP regressor for tables: mixed dtypes and missing values.
+
+    Takes a pandas DataFrame as it comes (numeric, category, string and
+    object columns, NaN anywhere) or a numeric array, encodes it with
+    ``TabularPreprocessor``, standardises the target (weighted mean and
+    standard deviation; predictions are mapped back) and trains
+    ``n_ensemble`` :class:`MLPRegressor` networks whose predictions are
+    averaged. The defaults are a recipe tuned on the "tuning" tables of
+    ``benchmarks/bench_tabular.py``.
+
+    Parameters
+    ----------
+{_TABULAR_PARAMS}
+
+    Attributes
+    ----------
+    y_mean_ : float or ndarray of shape (n_outputs,)
+        Mean of the training target.
+
+    y_scale_ : float or ndarray of shape (n_outputs,)
+        Standard deviation of the training target (1 where it is zero).
+
+{_TABULAR_ATTRS}
+
+    See Also
+    --------
+    TabularMLPClassifier : The same for classification.
+    MLPRegressor : The network, for numeric arrays you prepare yourself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn import TabularMLPRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> y = 100 * X[:, 0] + 5
+    >>> reg = TabularMLPRegressor(n_ensemble=1, max_iter=20, random_state=0)
+    >>> reg.fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    _mlp_class = MLPRegressor
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the networks to a table.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, passed to every network and used for the
+            target's mean and standard deviation.
+
+        Returns
+        -------
+        self : TabularMLPRegressor
+            The fitted estimator.
+        """
+        self._validate_params()
+        y = self._check_y(y).astype(np.float64)
+        if not np.isfinite(y).all():
+            raise ValueError("Input y contains NaN or infinity.")
+        w = None
+        if sample_weight is not None:
+            w = _check_sample_weight(sample_weight, y.reshape(len(y), -1))
+        if w is not None and w.sum() > 0:
+            mean = np.average(y, axis=0, weights=w)
+            scale = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=w))
+        else:
+            mean, scale = y.mean(axis=0), y.std(axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
+        self.y_mean_, self.y_scale_ = mean, scale
+        self._fit_networks(X, (y - mean) / scale, sample_weight)
+        return self
+
+    def predict(self, X):
+        """Predict with the average of the networks.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values.
+        """
+        Xt = self._transform(X)
+        pred = np.mean([net.predict(Xt) for net in self.estimators_], axis=0)
+        return pred * self.y_scale_ + self.y_mean_
+
+
+for _cls in (TabularMLPClassifier, TabularMLPRegressor):
+    _cls.__module__ = "sknn"

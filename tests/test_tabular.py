@@ -1,0 +1,175 @@
+"""TabularMLPClassifier, TabularMLPRegressor and their preprocessing."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+
+from sknn import TabularMLPClassifier, TabularMLPRegressor
+from sknn._tabular import TabularPreprocessor, smooth_clip
+
+pd = pytest.importorskip("pandas")
+
+FAST = dict(
+    hidden_layer_sizes=(32,),
+    n_ensemble=2,
+    max_iter=40,
+    batch_size=32,
+    early_stopping=False,
+    random_state=0,
+)
+
+
+def _frame(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    df = pd.DataFrame(
+        {
+            "num": rng.normal(size=n),
+            "int": rng.randint(0, 5, size=n),
+            "str": rng.choice(["a", "b", "c"], size=n).astype(object),
+            "cat": pd.Categorical(rng.choice([f"l{i}" for i in range(30)], size=n)),
+            "flag": rng.rand(n) > 0.5,
+        }
+    )
+    df.loc[::6, "num"] = np.nan
+    df.loc[::9, "str"] = None
+    df.loc[::11, "cat"] = np.nan
+    return df
+
+
+def test_smooth_clip_math():
+    x = np.array([-1e6, -3.0, 0.0, 0.1, 3.0, 1e6])
+    out = smooth_clip(x, 3.0)
+    np.testing.assert_allclose(out, x / np.sqrt(1 + (x / 3.0) ** 2))
+    assert np.all(np.abs(out) < 3.0)
+    np.testing.assert_allclose(out[[0, -1]], [-3.0, 3.0], rtol=1e-6)
+    np.testing.assert_allclose(out[2], 0.0)
+    np.testing.assert_allclose(out[3], 0.1, rtol=1e-3)  # ~identity near 0
+    np.testing.assert_allclose(out[4], 3.0 / np.sqrt(2.0))
+    assert np.all(np.diff(smooth_clip(np.linspace(-50, 50, 101))) > 0)
+    np.testing.assert_array_equal(smooth_clip(x, None), x)
+
+
+def test_preprocessor_robust_scaling_and_indicator():
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0, np.nan])
+    Xt = TabularPreprocessor(clip=None).fit_transform(x[:, None])
+    # median 3, IQR 2; NaN imputed by the median and flagged
+    np.testing.assert_allclose(Xt[:, 0], [-1.0, -0.5, 0.0, 0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(Xt[:, 1], [0, 0, 0, 0, 0, 1])
+    Xc = TabularPreprocessor().fit_transform(x[:, None])
+    np.testing.assert_allclose(Xc[:, 0], smooth_clip(Xt[:, 0]))
+
+
+def test_preprocessor_zero_iqr_falls_back():
+    x = np.zeros(100)
+    x[:3] = [5.0, 10.0, -5.0]
+    Xt = TabularPreprocessor(clip=None).fit_transform(x[:, None])
+    assert np.all(np.isfinite(Xt))
+    const = TabularPreprocessor().fit_transform(np.ones((10, 1)))
+    np.testing.assert_array_equal(const, np.zeros((10, 1)))
+
+
+def test_preprocessor_categories_onehot_and_compact():
+    df = _frame()
+    pre = TabularPreprocessor(max_onehot=8).fit(df)
+    assert pre.categorical_columns_ == [2, 3]
+    assert pre.numeric_columns_ == [0, 1, 4]
+    Xt = pre.transform(df)
+    # num + indicator, int, flag, str (a, b, c, missing), cat: 1 + ceil(log2 32)
+    assert Xt.shape == (len(df), 2 + 1 + 1 + 4 + 1 + 5)
+    assert pre.n_features_out_ == Xt.shape[1]
+    onehot = Xt[:, 4:8]
+    np.testing.assert_array_equal(onehot.sum(axis=1), 1)
+    unseen = df.iloc[:2].copy()
+    unseen["str"] = ["zzz", "a"]
+    unseen["cat"] = pd.Categorical(["new", "l1"])
+    Xu = pre.transform(unseen)
+    np.testing.assert_array_equal(Xu[0, 4:8], 0)  # unseen: all-zero one-hot
+    np.testing.assert_array_equal(Xu[0, -5:], 0)  # unseen: code 0
+    assert Xu[1, 4:8].sum() == 1
+
+
+def test_preprocessor_fourier_features():
+    rng = np.random.RandomState(0)
+    X = np.column_stack([rng.normal(size=50), rng.randint(0, 2, 50)])
+    pre = TabularPreprocessor(n_fourier=3, random_state=0).fit(X)
+    Xt = pre.transform(X)
+    assert Xt.shape == (50, 1 + 6 + 1)  # binary column gets no frequencies
+    angle = 2 * np.pi * Xt[:, :1] * pre._freq[0]
+    np.testing.assert_allclose(Xt[:, 1:4], np.sin(angle))
+    np.testing.assert_allclose(Xt[:, 4:7], np.cos(angle))
+
+
+def test_classifier_dataframe_mixed_nan_unseen():
+    df = _frame(200)
+    y = np.where(df["num"].fillna(0) + (df["str"] == "a") > 0.3, "yes", "no")
+    clf = TabularMLPClassifier(**FAST).fit(df, y)
+    assert list(clf.classes_) == ["no", "yes"]
+    assert clf.n_features_in_ == 5
+    assert list(clf.feature_names_in_) == list(df.columns)
+    assert len(clf.estimators_) == 2
+    test = _frame(20, seed=1)
+    test.loc[0, "str"] = "never seen"
+    test["cat"] = test["cat"].cat.add_categories(["brand-new"])
+    test.loc[1, "cat"] = "brand-new"
+    proba = clf.predict_proba(test)
+    assert proba.shape == (20, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(clf.predict(test)) <= {"no", "yes"}
+    assert clf.score(df, y) > 0.7
+
+
+def test_classifier_reproducible():
+    df = _frame()
+    y = (df["int"] > 2).astype(int)
+    p1 = TabularMLPClassifier(**FAST).fit(df, y).predict_proba(df)
+    p2 = TabularMLPClassifier(**FAST).fit(df, y).predict_proba(df)
+    np.testing.assert_array_equal(p1, p2)
+
+
+def test_regressor_dataframe_target_scaling():
+    df = _frame(200)
+    y = 1000.0 * df["int"].to_numpy() + 5000.0
+    reg = TabularMLPRegressor(**FAST).fit(df, y)
+    np.testing.assert_allclose(reg.y_mean_, y.mean())
+    np.testing.assert_allclose(reg.y_scale_, y.std())
+    assert reg.score(df, y) > 0.8
+    assert reg.predict(df).shape == (200,)
+
+
+def test_sample_weight_passes_through():
+    df = _frame(150)
+    y = (df["int"] > 2).astype(int).to_numpy()
+    w = np.where(y == 1, 5.0, 1.0)
+    a = TabularMLPClassifier(**FAST).fit(df, y).predict_proba(df)
+    b = TabularMLPClassifier(**FAST).fit(df, y, sample_weight=w).predict_proba(df)
+    assert not np.allclose(a, b)
+    assert b[:, 1].mean() > a[:, 1].mean()
+    yr = df["int"].to_numpy(dtype=float)
+    reg = TabularMLPRegressor(**FAST).fit(df, yr, sample_weight=w)
+    np.testing.assert_allclose(reg.y_mean_, np.average(yr, weights=w))
+
+
+def test_clone_get_params_gridsearch():
+    clf = TabularMLPClassifier(dropout=0.3, n_ensemble=2)
+    params = clf.get_params()
+    assert params["dropout"] == 0.3 and params["n_ensemble"] == 2
+    c = clone(clf)
+    assert c.get_params() == params and c is not clf
+    df = _frame(90)
+    y = (df["int"] > 2).astype(int)
+    fast = dict(FAST, n_ensemble=1)
+    gs = GridSearchCV(TabularMLPClassifier(**fast), {"max_onehot": [2, 16]}, cv=2).fit(
+        df, y
+    )
+    assert gs.best_params_["max_onehot"] in (2, 16)
+
+
+def test_numpy_input():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(100, 4))
+    X[::5, 2] = np.nan
+    y = X[:, 0] * 3
+    reg = TabularMLPRegressor(**FAST).fit(X, y)
+    assert not hasattr(reg, "feature_names_in_")
+    assert reg.predict(X).shape == (100,)
