@@ -21,11 +21,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn.neural_network as sk_nn
+import torch
 from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP, _engine, to_onnx
+from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP, to_onnx
 
 FAST = dict(hidden_layer_sizes=(5,), max_iter=5, random_state=0, device="cpu")
 FAILED = pytest.fail.Exception  # what pytest.raises / pytest.warns / fail raise
@@ -71,7 +72,7 @@ class _SigintAtAddmm:
     def _hook(self, frame, event, arg):
         if event != "c_call" or getattr(arg, "__name__", "") != "addmm":
             return
-        if self.inference_only and not _engine.torch.is_inference_mode_enabled():
+        if self.inference_only and not torch.is_inference_mode_enabled():
             return
         self.fired = True
         sys.setprofile(None)
@@ -118,19 +119,11 @@ def _diverging_regression():
     return X, X[:, 0] * 1e3
 
 
-_TEARDOWN = (
-    "BaseMLP._fit rolls a failed fit back with self.__dict__.clear(); "
-    "update(before), which also deletes _callback_fit_ctx and "
-    "_skl_callbacks_to_teardown; scikit-learn's callback_management_context "
-    "(entered by _fit_context) then finds no context and never calls teardown"
-)
-
-
 @pytest.mark.parametrize(
     "fails",
     [
         pytest.param(False, id="fit-ok"),
-        pytest.param(True, id="fit-raises", marks=_xfail(_TEARDOWN, AssertionError)),
+        pytest.param(True, id="fit-raises"),
     ],
 )
 def test_callback_teardown_after_fit(fails):
@@ -183,11 +176,6 @@ _PROGRESS_SCRIPT = textwrap.dedent(
 )
 
 
-@_xfail(
-    _TEARDOWN + "; ProgressBar's RichProgressMonitor thread is never stopped, so "
-    "the interpreter never exits",
-    AssertionError,
-)
 def test_progress_bar_thread_stops_after_failed_fit():
     pytest.importorskip("rich")
     pytest.importorskip("sklearn.callback")
@@ -432,7 +420,7 @@ def test_class_weight_with_multilabel_y_is_rejected(iris, class_weight):
     NotImplementedError,
 )
 def test_mps_requested_without_mps(iris):
-    if _engine.torch.backends.mps.is_available():
+    if torch.backends.mps.is_available():
         pytest.skip("this machine has MPS")
     with pytest.raises(ValueError, match="device='mps'"):
         MLPClassifier(**dict(FAST, device="mps")).fit(*iris)
