@@ -425,8 +425,15 @@ class MLPClassifier(_ClassifierBase):
         return BinaryHead(self.classes_)
 
     def _target_weights(self, y_enc, sample_weight, attrs):
-        if self.class_weight is None or attrs["_multilabel"]:
+        if self.class_weight is None:
             return sample_weight
+        if attrs["_multilabel"]:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} is not supported with a "
+                "multilabel indicator y (it weighs the classes of single-label "
+                "y); use sample_weight, or MultiLabelMLP(pos_weight=...) to "
+                "weigh each label's positives."
+            )
         classes = attrs["classes_"]
         y_lab = classes[y_enc]
         if self.class_weight == "balanced":
@@ -811,7 +818,10 @@ default=None
         if isinstance(pw, str):
             pos = y_enc.sum(axis=0)
             neg = y_enc.shape[0] - pos
-            return np.where(pos > 0, neg / np.maximum(pos, 1), 1.0)
+            # a label seen only as positive (or only as negative) has no
+            # ratio to balance: it keeps weight 1 rather than losing its loss
+            both = (pos > 0) & (neg > 0)
+            return np.where(both, neg / np.where(both, pos, 1), 1.0)
         try:
             pw = np.asarray(pw, dtype=np.float64).ravel()
         except (TypeError, ValueError):
