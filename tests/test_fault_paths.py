@@ -408,11 +408,6 @@ def test_class_weight_with_multilabel_y_is_rejected(iris, class_weight):
 # ---------------------------------------------------------------------------
 # 9. devices other than cpu / cuda
 # ---------------------------------------------------------------------------
-@_xfail(
-    "_engine.resolve_device lets 'mps' through without checking "
-    "torch.backends.mps.is_available(); torch then raises NotImplementedError",
-    NotImplementedError,
-)
 def test_mps_requested_without_mps(iris):
     if torch.backends.mps.is_available():
         pytest.skip("this machine has MPS")
@@ -421,12 +416,6 @@ def test_mps_requested_without_mps(iris):
 
 
 @pytest.mark.parametrize("device", ["mps", "xpu"])
-@_xfail(
-    "_engine.predict_device falls back to the CPU only for a missing CUDA; "
-    "another accelerator in device_ is used as is (NotImplementedError for mps, "
-    "'Torch not compiled with XPU enabled' AssertionError for xpu)",
-    (NotImplementedError, AssertionError, RuntimeError),
-)
 def test_model_from_another_accelerator_predicts_on_cpu(iris, device):
     X, y = iris
     clf = _quiet_fit(MLPClassifier(**FAST), X, y)

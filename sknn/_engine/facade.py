@@ -62,19 +62,44 @@ def _check_device(device, dev):
                 f"device={device!r} was requested but only "
                 f"{torch.cuda.device_count()} CUDA device(s) are visible."
             )
-    elif dev.type != "cpu" and dev.type != "mps":
+    elif dev.type == "mps":
+        if not _available(dev):
+            raise ValueError(
+                f"device={device!r} was requested but MPS (Apple's GPU) is not "
+                "available on this machine; use device='auto' or 'cpu'."
+            )
+    elif dev.type != "cpu":
         raise ValueError(
             f"device={device!r} is not supported; expected 'auto', 'cpu', "
-            "'cuda' or 'cuda:N'."
+            "'cuda', 'cuda:N' or 'mps'."
         )
 
 
+def _available(dev):
+    """Whether this machine can run on ``dev`` (a torch.device)."""
+    try:
+        if dev.type == "cpu":
+            return True
+        if dev.type == "cuda":
+            if not torch.cuda.is_available():
+                return False
+            return dev.index is None or dev.index < torch.cuda.device_count()
+        if dev.type == "mps":
+            return bool(torch.backends.mps.is_available())
+        backend = getattr(torch, dev.type, None)
+        return bool(backend is not None and backend.is_available())
+    except (AttributeError, RuntimeError, AssertionError):
+        return False
+
+
 def predict_device(device_str):
-    """The device to predict on: the fitted one when present, else the CPU."""
-    dev = torch.device(device_str)
-    if dev.type == "cuda" and not torch.cuda.is_available():
+    """The device to predict on: the fitted one when this machine has it,
+    else the CPU (a model fitted on any accelerator predicts anywhere)."""
+    try:
+        dev = torch.device(device_str)
+    except (RuntimeError, TypeError):
         return torch.device("cpu")
-    return dev
+    return dev if _available(dev) else torch.device("cpu")
 
 
 def chunk_rows(layer_sizes):
