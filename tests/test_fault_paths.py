@@ -453,11 +453,6 @@ def _onnx_run(est, X):
     return dict(zip(names, sess.run(None, {"X": X})))
 
 
-@_xfail(
-    "_onnx._label_tensor casts unsigned classes_ to INT64 (classes.astype(np."
-    "int64)), which wraps labels >= 2**63",
-    AssertionError,
-)
 def test_onnx_uint64_labels(iris):
     pytest.importorskip("onnx")
     X, y = iris
@@ -468,11 +463,6 @@ def test_onnx_uint64_labels(iris):
     assert got.dtype == np.uint64
 
 
-@_xfail(
-    "_onnx.to_onnx reshapes the regressor output to 1-D only when "
-    "estimator._y_1d; MLPRegressor.predict ravels whenever there is one output",
-    AssertionError,
-)
 def test_onnx_regressor_column_y_matches_predict(iris):
     pytest.importorskip("onnx")
     X, y = iris
