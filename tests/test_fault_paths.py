@@ -476,13 +476,6 @@ def test_onnx_regressor_column_y_matches_predict(iris):
 # ---------------------------------------------------------------------------
 # 12. concurrent predict and the global warnings filters
 # ---------------------------------------------------------------------------
-@_xfail(
-    "_engine._as_tensor wraps torch.as_tensor of a read-only array in "
-    "warnings.catch_warnings() + filterwarnings('ignore', ...): catch_warnings "
-    "saves and restores the process-global filter list, so threads interleaving "
-    "leave the 'ignore' filter installed",
-    AssertionError,
-)
 def test_concurrent_predict_leaves_warning_filters_alone(iris):
     X, y = iris  # read-only
     clf = _quiet_fit(MLPClassifier(**FAST), X, y)
