@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _params
 from ._engine.compat import CallbackSupportMixin, _check_sample_weight, _fit_context
@@ -40,6 +40,13 @@ from ._version import __version__
 
 # what validate_data writes into the estimator during fit
 _VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def _conversion_error(exc):
+    """Whether numpy failed to turn an input into floats (its message names
+    the value, not the input)."""
+    text = str(exc)
+    return "could not convert" in text or "invalid literal" in text
 
 
 def _stochastic(self):
@@ -174,20 +181,36 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return self
 
     def _validate_fit_data(self, X, y, sample_weight, first):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=self._y_numeric,
-            reset=first,
-        )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        try:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                multi_output=True,
+                y_numeric=self._y_numeric,
+                reset=first,
             )
+        except ValueError as exc:
+            if not _conversion_error(exc):
+                raise
+            try:  # which of the two failed to convert: X alone tells
+                check_array(X, accept_sparse=["csr", "csc"], dtype=np.float64)
+            except ValueError:
+                raise ValueError(f"X could not be converted to float: {exc}") from exc
+            raise ValueError(f"y could not be converted to float: {exc}") from exc
+        if sample_weight is not None:
+            try:
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
+            except ValueError as exc:
+                if not _conversion_error(exc):
+                    raise
+                raise ValueError(
+                    f"sample_weight could not be converted to float: {exc}"
+                ) from exc
             if not sample_weight.sum() > 0:
                 raise ValueError(
                     "sample_weight must have a positive sum; got weights that "

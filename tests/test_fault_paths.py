@@ -501,11 +501,6 @@ def test_concurrent_predict_leaves_warning_filters_alone(iris):
 # 13. which input could not be converted
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("culprit", ["X", "y", "sample_weight"])
-@_xfail(
-    "BaseMLP._fit_unguarded passes validate_data / _check_sample_weight's "
-    "'could not convert string to float' through without naming the input",
-    AssertionError,
-)
 def test_string_input_error_names_the_input(iris, culprit):
     X, y = iris
     kwargs = {"X": X, "y": X[:, 0].copy(), "sample_weight": None}
