@@ -14,11 +14,13 @@ fails: an exception (bad input, a fault inside an epoch) leaves the
 estimator as it was before the call.
 """
 
+import functools
 import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -47,6 +49,22 @@ def _conversion_error(exc):
     the value, not the input)."""
     text = str(exc)
     return "could not convert" in text or "invalid literal" in text
+
+
+def validated_every_call(partial_fit):
+    """Validate the parameters on every ``partial_fit`` call, as ``fit``
+    does.  scikit-learn's ``_fit_context`` validates partial_fit only
+    before the first call, so a value set since (``set_params``) would train
+    silently.  Goes outside ``_fit_context``, which turns validation off for
+    what runs inside it; honours ``skip_parameter_validation``."""
+
+    @functools.wraps(partial_fit)
+    def wrapper(self, *args, **kwargs):
+        if not get_config()["skip_parameter_validation"]:
+            self._validate_params()
+        return partial_fit(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _stochastic(self):

@@ -11,7 +11,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseMLP, _stochastic
+from ._base import BaseMLP, _stochastic, validated_every_call
 from ._engine.compat import StrOptions, _fit_context
 from ._heads import BinaryHead, IdentityHead, MultilabelHead, SoftmaxHead
 
@@ -466,6 +466,7 @@ class MLPClassifier(_ClassifierBase):
         return w
 
     @available_if(_stochastic)
+    @validated_every_call
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
@@ -610,6 +611,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         return IdentityHead(self.n_outputs_)
 
     @available_if(_stochastic)
+    @validated_every_call
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
@@ -846,6 +848,7 @@ default=None
         return t
 
     @available_if(_stochastic)
+    @validated_every_call
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.

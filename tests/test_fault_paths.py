@@ -232,13 +232,6 @@ def test_partial_fit_after_solver_change_starts_a_fresh_optimizer(iris, old, new
     ],
     ids=lambda p: f"{next(iter(p))}={next(iter(p.values()))}",
 )
-@_xfail(
-    "BaseMLP._partial_fit validates the parameters only before the first fit "
-    "(if not hasattr(self, 'coefs_')), and scikit-learn's _fit_context skips "
-    "validation for partial_fit on a fitted estimator; the same value is an "
-    "InvalidParameterError in fit",
-    FAILED,
-)
 def test_partial_fit_validates_parameters_set_after_fit(iris, params):
     # NB: scikit-learn 1.9.1 itself accepts these (its _fit_context skips
     # validation for partial_fit once fitted); sknn's decision (notes/
