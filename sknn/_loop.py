@@ -79,9 +79,7 @@ class FitState:
             learning_rate_curve=list(getattr(est, "learning_rate_curve_", [])),
             learning_rate_init=getattr(est, "learning_rate_init_", None),
             learning_rate=getattr(est, "_learning_rate", None),
-            optimizer_state=(
-                getattr(est, "_optimizer_state", None) if keep_optimizer else None
-            ),
+            optimizer_state=(_saved_optimizer_state(est) if keep_optimizer else None),
         )
         if early:
             was_early = getattr(est, "validation_scores_", None) is not None
@@ -93,6 +91,27 @@ class FitState:
             best = getattr(est, "best_loss_", None)
             state.best_loss = np.inf if best is None else best
         return state
+
+
+def _saved_optimizer_state(est):
+    """The optimizer state partial_fit resumes, or None when there is none or
+    it belongs to another solver (the solver was changed with set_params):
+    then the new solver starts afresh, with a warning."""
+    saved = getattr(est, "_optimizer_state", None)
+    if saved is None:
+        return None
+    # a state saved before states were tagged: its solver is the current one
+    # if its tensors fit (load_state_dict checks)
+    old = saved.get("solver", est.solver)
+    if old != est.solver:
+        warnings.warn(
+            f"solver changed from {old!r} to {est.solver!r} since the "
+            f"optimizer state was saved; partial_fit starts {est.solver!r} "
+            f"with a fresh optimizer state (the {old!r} state does not apply).",
+            UserWarning,
+        )
+        return None
+    return saved
 
 
 @dataclass

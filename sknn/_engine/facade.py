@@ -164,9 +164,12 @@ class Session:
         )
 
     def start(self, hyper, lr, seed, optimizer_state=None):
+        """The optimizer of ``hyper['solver']``, resuming ``optimizer_state``
+        (from :meth:`optimizer_state`) when given."""
         self.trainer = Trainer(self.net, hyper, lr, seed)
+        self.solver = hyper["solver"]
         if optimizer_state is not None:
-            self.trainer.optimizer.load_state_dict(optimizer_state)
+            self.trainer.optimizer.load_state_dict(optimizer_state, self.solver)
 
     def epoch(self, lr, batch_size, shuffle, dropout):
         """One epoch at rate ``lr``: (mean loss, whether all is finite)."""
@@ -188,7 +191,8 @@ class Session:
         return bool(torch.isfinite(self.net.params).all())
 
     def optimizer_state(self):
-        return self.trainer.optimizer.state_dict()
+        """The optimizer's state as numpy, tagged with its solver."""
+        return {"solver": self.solver, **self.trainer.optimizer.state_dict()}
 
     def weights(self):
         return self.net.get_weights()
