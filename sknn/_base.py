@@ -248,6 +248,8 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         attrs["out_activation_"] = head.out_activation
         layer_sizes = [X.shape[1], *hidden, head.n_outputs]
         attrs["n_layers_"] = len(layer_sizes)
+        memory = facade.device_memory(attrs["device_"])
+        _params.check_network_size(self, layer_sizes, X, memory)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         session = facade.Session(
             layer_sizes,

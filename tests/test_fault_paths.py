@@ -419,11 +419,6 @@ def test_model_from_another_accelerator_predicts_on_cpu(iris, device):
 # ---------------------------------------------------------------------------
 # 10. a network too large to allocate
 # ---------------------------------------------------------------------------
-@_xfail(
-    "_engine.Network allocates torch.zeros(n_params) unguarded; torch's "
-    "allocator RuntimeError does not name hidden_layer_sizes",
-    RuntimeError,
-)
 def test_huge_hidden_layer_sizes_names_the_parameter(iris):
     with pytest.raises((ValueError, MemoryError), match="hidden_layer_sizes"):
         MLPClassifier(**dict(FAST, hidden_layer_sizes=(10**12,))).fit(*iris)

@@ -8,6 +8,7 @@
   over X in chunks, with the out-of-memory retry on GPUs.
 """
 
+import os
 import warnings
 import weakref
 
@@ -100,6 +101,21 @@ def predict_device(device_str):
     except (RuntimeError, TypeError):
         return torch.device("cpu")
     return dev if _available(dev) else torch.device("cpu")
+
+
+def device_memory(device_str):
+    """Total memory in bytes of the device a fit runs on (the host's
+    physical memory for the CPU), or None where it cannot be told."""
+    dev = torch.device(device_str)
+    try:
+        if dev.type == "cuda":
+            index = torch.cuda.current_device() if dev.index is None else dev.index
+            return int(torch.cuda.get_device_properties(index).total_memory)
+        if dev.type == "cpu":
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError, RuntimeError):
+        return None
+    return None
 
 
 def chunk_rows(layer_sizes):
