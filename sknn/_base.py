@@ -243,7 +243,12 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         hidden, dropout = _params.check_params(self)
         first = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, first)
+        sparse_y = sp.issparse(y)  # a sparse indicator matrix, as LabelBinarizer
+        if sparse_y:
+            y = y.toarray()
         y_enc, attrs, head = self._prepare_targets(y, first, classes=classes)
+        if first:  # predict answers in kind (see _ClassifierBase._in_kind)
+            attrs["_sparse_y"] = sparse_y
         attrs["device_"] = facade.resolve_device(self.device)
         attrs["out_activation_"] = head.out_activation
         layer_sizes = [X.shape[1], *hidden, head.n_outputs]

@@ -4,6 +4,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.class_weight import compute_class_weight
@@ -223,6 +224,13 @@ def _doc(cls):
 
 class _ClassifierBase(ClassifierMixin, BaseMLP):
     """Label handling shared by MLPClassifier and MultiLabelMLP."""
+
+    def _in_kind(self, pred):
+        """Predictions of a model fitted on a sparse indicator y as a sparse
+        CSR matrix, as scikit-learn's MLPClassifier (LabelBinarizer) gives."""
+        if getattr(self, "_sparse_y", False) and pred.ndim == 2:
+            return sp.csr_matrix(pred)
+        return pred
 
     def _check_classes(self, classes, first, incremental_classes):
         if incremental_classes is not None:
@@ -537,10 +545,11 @@ class MLPClassifier(_ClassifierBase):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            The predicted classes.
+            The predicted classes; a sparse CSR matrix when the model was
+            fitted on a sparse indicator y.
         """
         z = self._raw_outputs(X)  # checks that the model is fitted first
-        return self._head().predict(z)
+        return self._in_kind(self._head().predict(z))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -916,10 +925,11 @@ default=None
         Returns
         -------
         Y : ndarray of shape (n_samples, n_labels)
-            1 where the label's probability exceeds ``threshold``, else 0.
+            1 where the label's probability exceeds ``threshold``, else 0; a
+            sparse CSR matrix when the model was fitted on a sparse y.
         """
         z = self._raw_outputs(X)  # checks that the model is fitted first
-        return self._head().predict(z)
+        return self._in_kind(self._head().predict(z))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -350,13 +350,6 @@ def _indicator(y):
     return np.c_[y == 0, y == 1, y >= 1].astype(int)
 
 
-@_xfail(
-    "MLPClassifier._prepare_targets calls column_or_1d / check_classification_"
-    "targets / np.asarray on y, which a scipy sparse matrix does not survive "
-    "('setting an array element with a sequence'); scikit-learn's LabelBinarizer "
-    "takes sparse indicator y and predict then returns a sparse matrix",
-    ValueError,
-)
 def test_sparse_indicator_y_mlpclassifier(iris):
     X, y = iris
     Y = _indicator(y)
@@ -367,11 +360,6 @@ def test_sparse_indicator_y_mlpclassifier(iris):
     np.testing.assert_array_equal(pred.toarray(), dense.predict(X))
 
 
-@_xfail(
-    "MultiLabelMLP._prepare_targets does np.asarray(y) on the sparse matrix "
-    "(a 0-d object array: 'Unknown label type: unknown')",
-    ValueError,
-)
 def test_sparse_indicator_y_multilabelmlp(iris):
     X, y = iris
     Y = _indicator(y)
