@@ -34,6 +34,7 @@ from ._loop import (
     EpochPlan,
     FitState,
     Progress,
+    _interrupted,
     finish,
     run_epochs,
     validation_split,
@@ -308,7 +309,13 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         lr = state.learning_rate
         if lr is None:
             if self.learning_rate_init == "auto":
-                lr = session.search_learning_rate(hyper, dropout, batch_size, seed)
+                try:
+                    lr = session.search_learning_rate(hyper, dropout, batch_size, seed)
+                except KeyboardInterrupt:
+                    # no epoch ran: the model keeps the weights it started from
+                    if not _interrupted(state, self, session, early):
+                        raise
+                    return
             else:
                 lr = float(self.learning_rate_init)
         state.learning_rate = lr

@@ -299,12 +299,6 @@ def test_balanced_pos_weight_of_a_label_without_negatives(iris):
 # ---------------------------------------------------------------------------
 # 6. KeyboardInterrupt (a real SIGINT)
 # ---------------------------------------------------------------------------
-@_xfail(
-    "BaseMLP._run_stochastic: an interrupt before the first epoch ends does "
-    "state.setdefault('loss_', getattr(self, 'loss_', nan)), i.e. a refit keeps "
-    "the previous model's loss_ with n_iter_ == 0 and loss_curve_ == []",
-    AssertionError,
-)
 def test_refit_interrupted_in_first_epoch_has_no_stale_loss(iris):
     X, y = iris
     clf = _quiet_fit(MLPClassifier(**FAST), X, y)
@@ -327,7 +321,6 @@ _ESCAPE = (
 
 
 @pytest.mark.parametrize("where", ["learning-rate-search", "validation-scoring"])
-@_xfail(_ESCAPE, FAILED)
 def test_interrupt_outside_an_epoch_keeps_usable_model(iris, where):
     X, y = iris
     if where == "learning-rate-search":
