@@ -28,6 +28,8 @@ from sklearn.model_selection import train_test_split
 _DECAY_FACTOR = 0.01  # learning_rate='decay': the rate falls 100x by the end
 _ADAPTIVE_FACTOR = 5.0  # learning_rate='adaptive' divides by this
 _ADAPTIVE_FLOOR = 1e-6  # ... until the rate falls below this
+# a training loss this many times its first epoch's: the fit diverged
+_DIVERGENCE_FACTOR = 1e3
 
 
 @dataclass
@@ -297,6 +299,7 @@ def run_epochs(est, session, state, plan, progress):
     schedule = Schedule(est.learning_rate, est.power_t, est.max_iter)
     stopping = Stopping(est, session, plan.early)
     ended = "max_iter"
+    start = state.mark()  # this call's epochs are the history after it
     for _ in range(plan.epochs):
         mark = state.mark()
         try:
@@ -314,7 +317,37 @@ def run_epochs(est, session, state, plan, progress):
         if ended != "max_iter":
             break
     progress.close()
+    if ended != "interrupted":
+        _warn_if_diverged(state, start)
     return ended
+
+
+def _warn_if_diverged(state, start):
+    """scikit-learn's ConvergenceWarning when this call's epochs diverged
+    without the weights becoming non-finite (which is an error, or with
+    early stopping ends the fit): the training loss rose by more than
+    ``_DIVERGENCE_FACTOR`` from its first epoch, or a validation score is
+    not finite."""
+    losses = np.asarray(state.loss_curve[start[3] :], dtype=float)
+    scores = state.validation_scores
+    scores = np.asarray([] if scores is None else scores[start[5] :], dtype=float)
+    if losses.size < 2 or not np.isfinite(losses[0]):
+        return
+    first, last = losses[0], losses[-1]
+    grew = not np.isfinite(last) or last > _DIVERGENCE_FACTOR * max(first, 1e-12)
+    if not grew and np.isfinite(scores).all():
+        return
+    what = f"the training loss went from {first:.3g} to {last:.3g}"
+    if not np.isfinite(scores).all():
+        what += " and the validation score became non-finite"
+    rate = state.learning_rate_init
+    rate = state.learning_rate if rate is None else rate
+    warnings.warn(
+        f"Training diverged: over {losses.size} epochs {what}. Lower "
+        f"learning_rate_init (the fit used {rate:.3g})"
+        + (", and scale the input." if grew else "."),
+        ConvergenceWarning,
+    )
 
 
 def _epoch(est, session, state, plan, progress, schedule, stopping):

@@ -251,7 +251,6 @@ _DIVERGE = (
 )
 
 
-@_xfail(_DIVERGE, FAILED)
 def test_divergence_without_nan_warns(iris):
     X, y = iris
     clf = MLPClassifier(solver="sgd", learning_rate_init=1e6, **dict(FAST, max_iter=20))
@@ -262,7 +261,6 @@ def test_divergence_without_nan_warns(iris):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
 
 
-@_xfail(_DIVERGE, FAILED)
 def test_divergence_with_early_stopping_warns_and_keeps_best_epoch(iris):
     X, _ = iris
     y = X[:, 0] * 100
