@@ -26,7 +26,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _params
-from ._engine.compat import CallbackSupportMixin, _check_sample_weight, _fit_context
+from ._engine.compat import (
+    CallbackSupportMixin,
+    _check_sample_weight,
+    _fit_context,
+    validate_params,
+)
 from ._heads import LOSS_OF_ACTIVATION
 from ._lbfgs import run_lbfgs
 from ._links import DOC_LINK_TEMPLATE
@@ -62,7 +67,7 @@ def validated_every_call(partial_fit):
     @functools.wraps(partial_fit)
     def wrapper(self, *args, **kwargs):
         if not get_config()["skip_parameter_validation"]:
-            self._validate_params()
+            validate_params(self)
         return partial_fit(self, *args, **kwargs)
 
     return wrapper

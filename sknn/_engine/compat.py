@@ -51,6 +51,13 @@ except ImportError:  # older scikit-learn: no callbacks, nothing else changes
         pass
 
 
+# BaseEstimator._validate_params: checks the parameters against
+# _parameter_constraints and raises InvalidParameterError naming the
+# parameter; private, present since 1.2 (what _fit_context calls).
+def validate_params(estimator):
+    estimator._validate_params()
+
+
 # -- torch -----------------------------------------------------------------
 _FUSED_ADAM = {}  # (device type, dtype) -> whether the fused kernel works
 
