@@ -212,6 +212,17 @@ def test_partial_fit_after_solver_change_starts_a_fresh_optimizer(iris, old, new
     assert clf.score(X, y) > 0.3
 
 
+def test_untagged_optimizer_state_of_another_solver_names_solver(iris):
+    # a state saved before states carried their solver: the new solver finds
+    # its own state names missing, a ValueError naming solver (not KeyError)
+    X, y = iris
+    clf = _quiet_fit(MLPClassifier(solver="adam", **FAST), X, y)
+    del clf._optimizer_state["solver"]
+    clf.set_params(solver="sgd")
+    with pytest.raises(ValueError, match="solver='sgd'"):
+        clf.partial_fit(X, y)
+
+
 # ---------------------------------------------------------------------------
 # 3. set_params with an invalid value, then partial_fit
 # ---------------------------------------------------------------------------
@@ -331,6 +342,12 @@ def test_interrupt_outside_an_epoch_keeps_usable_model(iris, where):
         with pytest.warns(UserWarning, match="KeyboardInterrupt"):
             _no_escape(lambda: clf.fit(X, y))
     assert len(clf.loss_curve_) == clf.n_iter_
+    if where == "validation-scoring":  # the unscored epoch is not counted
+        assert clf.n_iter_ == 0
+        assert clf.validation_scores_ == []
+    else:  # no rate was found: no epoch ran, the initial weights stay
+        assert clf.n_iter_ == 0
+        assert np.isnan(clf.loss_)
     assert clf.predict(X).shape == y.shape
 
 
@@ -457,6 +474,19 @@ def test_concurrent_predict_leaves_warning_filters_alone(iris):
         if warnings.filters != before:
             break
     assert warnings.filters == before
+
+
+def test_read_only_input_is_not_copied_and_not_warned_about():
+    from sknn._engine.compat import tensor_from_numpy
+
+    X = np.arange(12.0).reshape(3, 4)[:, ::2]
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = tensor_from_numpy(X)
+    assert t.data_ptr() == X.ctypes.data  # the same memory, no copy
+    np.testing.assert_array_equal(t.numpy(), X)
+    assert not X.flags.writeable
 
 
 # ---------------------------------------------------------------------------
