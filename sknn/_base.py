@@ -14,17 +14,24 @@ fails: an exception (bad input, a fault inside an epoch) leaves the
 estimator as it was before the call.
 """
 
+import functools
 import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _params
-from ._engine.compat import CallbackSupportMixin, _check_sample_weight, _fit_context
+from ._engine.compat import (
+    CallbackSupportMixin,
+    _check_sample_weight,
+    _fit_context,
+    validate_params,
+)
 from ._heads import LOSS_OF_ACTIVATION
 from ._lbfgs import run_lbfgs
 from ._links import DOC_LINK_TEMPLATE
@@ -32,6 +39,7 @@ from ._loop import (
     EpochPlan,
     FitState,
     Progress,
+    _interrupted,
     finish,
     run_epochs,
     validation_split,
@@ -40,6 +48,29 @@ from ._version import __version__
 
 # what validate_data writes into the estimator during fit
 _VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+def _conversion_error(exc):
+    """Whether numpy failed to turn an input into floats (its message names
+    the value, not the input)."""
+    text = str(exc)
+    return "could not convert" in text or "invalid literal" in text
+
+
+def validated_every_call(partial_fit):
+    """Validate the parameters on every ``partial_fit`` call, as ``fit``
+    does.  scikit-learn's ``_fit_context`` validates partial_fit only
+    before the first call, so a value set since (``set_params``) would train
+    silently.  Goes outside ``_fit_context``, which turns validation off for
+    what runs inside it; honours ``skip_parameter_validation``."""
+
+    @functools.wraps(partial_fit)
+    def wrapper(self, *args, **kwargs):
+        if not get_config()["skip_parameter_validation"]:
+            validate_params(self)
+        return partial_fit(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _stochastic(self):
@@ -174,20 +205,36 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return self
 
     def _validate_fit_data(self, X, y, sample_weight, first):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=self._y_numeric,
-            reset=first,
-        )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        try:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                multi_output=True,
+                y_numeric=self._y_numeric,
+                reset=first,
             )
+        except ValueError as exc:
+            if not _conversion_error(exc):
+                raise
+            try:  # which of the two failed to convert: X alone tells
+                check_array(X, accept_sparse=["csr", "csc"], dtype=np.float64)
+            except ValueError:
+                raise ValueError(f"X could not be converted to float: {exc}") from exc
+            raise ValueError(f"y could not be converted to float: {exc}") from exc
+        if sample_weight is not None:
+            try:
+                sample_weight = _check_sample_weight(
+                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
+                )
+            except ValueError as exc:
+                if not _conversion_error(exc):
+                    raise
+                raise ValueError(
+                    f"sample_weight could not be converted to float: {exc}"
+                ) from exc
             if not sample_weight.sum() > 0:
                 raise ValueError(
                     "sample_weight must have a positive sum; got weights that "
@@ -202,11 +249,18 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         hidden, dropout = _params.check_params(self)
         first = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, first)
+        sparse_y = sp.issparse(y)  # a sparse indicator matrix, as LabelBinarizer
+        if sparse_y:
+            y = y.toarray()
         y_enc, attrs, head = self._prepare_targets(y, first, classes=classes)
+        if first:  # predict answers in kind (see _ClassifierBase._in_kind)
+            attrs["_sparse_y"] = sparse_y
         attrs["device_"] = facade.resolve_device(self.device)
         attrs["out_activation_"] = head.out_activation
         layer_sizes = [X.shape[1], *hidden, head.n_outputs]
         attrs["n_layers_"] = len(layer_sizes)
+        memory = facade.device_memory(attrs["device_"])
+        _params.check_network_size(self, layer_sizes, X, memory)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         session = facade.Session(
             layer_sizes,
@@ -260,7 +314,13 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         lr = state.learning_rate
         if lr is None:
             if self.learning_rate_init == "auto":
-                lr = session.search_learning_rate(hyper, dropout, batch_size, seed)
+                try:
+                    lr = session.search_learning_rate(hyper, dropout, batch_size, seed)
+                except KeyboardInterrupt:
+                    # no epoch ran: the model keeps the weights it started from
+                    if not _interrupted(state, self, session, early):
+                        raise
+                    return
             else:
                 lr = float(self.learning_rate_init)
         state.learning_rate = lr

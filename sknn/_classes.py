@@ -4,6 +4,7 @@ import numbers
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.class_weight import compute_class_weight
@@ -11,7 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from ._base import BaseMLP, _stochastic
+from ._base import BaseMLP, _stochastic, validated_every_call
 from ._engine.compat import StrOptions, _fit_context
 from ._heads import BinaryHead, IdentityHead, MultilabelHead, SoftmaxHead
 
@@ -224,6 +225,13 @@ def _doc(cls):
 class _ClassifierBase(ClassifierMixin, BaseMLP):
     """Label handling shared by MLPClassifier and MultiLabelMLP."""
 
+    def _in_kind(self, pred):
+        """Predictions of a model fitted on a sparse indicator y as a sparse
+        CSR matrix, as scikit-learn's MLPClassifier (LabelBinarizer) gives."""
+        if getattr(self, "_sparse_y", False) and pred.ndim == 2:
+            return sp.csr_matrix(pred)
+        return pred
+
     def _check_classes(self, classes, first, incremental_classes):
         if incremental_classes is not None:
             incremental_classes = np.unique(np.asarray(incremental_classes))
@@ -425,8 +433,15 @@ class MLPClassifier(_ClassifierBase):
         return BinaryHead(self.classes_)
 
     def _target_weights(self, y_enc, sample_weight, attrs):
-        if self.class_weight is None or attrs["_multilabel"]:
+        if self.class_weight is None:
             return sample_weight
+        if attrs["_multilabel"]:
+            raise ValueError(
+                f"class_weight={self.class_weight!r} is not supported with a "
+                "multilabel indicator y (it weighs the classes of single-label "
+                "y); use sample_weight, or MultiLabelMLP(pos_weight=...) to "
+                "weigh each label's positives."
+            )
         classes = attrs["classes_"]
         y_lab = classes[y_enc]
         if self.class_weight == "balanced":
@@ -459,6 +474,7 @@ class MLPClassifier(_ClassifierBase):
         return w
 
     @available_if(_stochastic)
+    @validated_every_call
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
@@ -529,10 +545,11 @@ class MLPClassifier(_ClassifierBase):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            The predicted classes.
+            The predicted classes; a sparse CSR matrix when the model was
+            fitted on a sparse indicator y.
         """
         z = self._raw_outputs(X)  # checks that the model is fitted first
-        return self._head().predict(z)
+        return self._in_kind(self._head().predict(z))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -603,6 +620,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         return IdentityHead(self.n_outputs_)
 
     @available_if(_stochastic)
+    @validated_every_call
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
@@ -811,7 +829,10 @@ default=None
         if isinstance(pw, str):
             pos = y_enc.sum(axis=0)
             neg = y_enc.shape[0] - pos
-            return np.where(pos > 0, neg / np.maximum(pos, 1), 1.0)
+            # a label seen only as positive (or only as negative) has no
+            # ratio to balance: it keeps weight 1 rather than losing its loss
+            both = (pos > 0) & (neg > 0)
+            return np.where(both, neg / np.where(both, pos, 1), 1.0)
         try:
             pw = np.asarray(pw, dtype=np.float64).ravel()
         except (TypeError, ValueError):
@@ -836,6 +857,7 @@ default=None
         return t
 
     @available_if(_stochastic)
+    @validated_every_call
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with one epoch over the given data.
@@ -903,10 +925,11 @@ default=None
         Returns
         -------
         Y : ndarray of shape (n_samples, n_labels)
-            1 where the label's probability exceeds ``threshold``, else 0.
+            1 where the label's probability exceeds ``threshold``, else 0; a
+            sparse CSR matrix when the model was fitted on a sparse y.
         """
         z = self._raw_outputs(X)  # checks that the model is fitted first
-        return self._head().predict(z)
+        return self._in_kind(self._head().predict(z))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

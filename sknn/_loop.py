@@ -28,6 +28,8 @@ from sklearn.model_selection import train_test_split
 _DECAY_FACTOR = 0.01  # learning_rate='decay': the rate falls 100x by the end
 _ADAPTIVE_FACTOR = 5.0  # learning_rate='adaptive' divides by this
 _ADAPTIVE_FLOOR = 1e-6  # ... until the rate falls below this
+# a training loss this many times its first epoch's: the fit diverged
+_DIVERGENCE_FACTOR = 1e3
 
 
 @dataclass
@@ -54,6 +56,40 @@ class FitState:
 
     _PRIVATE = ("learning_rate", "optimizer_state")
 
+    def mark(self):
+        """What an epoch changes, to put back (:meth:`rewind`) when it is
+        interrupted before it is fully recorded."""
+        scores = self.validation_scores
+        return (
+            self.n_iter,
+            self.t,
+            self.loss,
+            len(self.loss_curve),
+            len(self.learning_rate_curve),
+            None if scores is None else len(scores),
+            self.best_loss,
+            self.best_validation_score,
+            self.learning_rate,
+        )
+
+    def recorded_since(self, mark):
+        """Whether one whole epoch was recorded since ``mark``."""
+        scores = self.validation_scores
+        return (
+            self.n_iter == mark[0] + 1
+            and len(self.loss_curve) == mark[3] + 1
+            and len(self.learning_rate_curve) == mark[4] + 1
+            and (scores is None or len(scores) == mark[5] + 1)
+        )
+
+    def rewind(self, mark):
+        (self.n_iter, self.t, self.loss, n_loss, n_rate, n_scores) = mark[:6]
+        self.best_loss, self.best_validation_score, self.learning_rate = mark[6:]
+        del self.loss_curve[n_loss:]
+        del self.learning_rate_curve[n_rate:]
+        if n_scores is not None:
+            del self.validation_scores[n_scores:]
+
     def attributes(self):
         out = {}
         for name in self.__dataclass_fields__:
@@ -79,9 +115,7 @@ class FitState:
             learning_rate_curve=list(getattr(est, "learning_rate_curve_", [])),
             learning_rate_init=getattr(est, "learning_rate_init_", None),
             learning_rate=getattr(est, "_learning_rate", None),
-            optimizer_state=(
-                getattr(est, "_optimizer_state", None) if keep_optimizer else None
-            ),
+            optimizer_state=(_saved_optimizer_state(est) if keep_optimizer else None),
         )
         if early:
             was_early = getattr(est, "validation_scores_", None) is not None
@@ -93,6 +127,27 @@ class FitState:
             best = getattr(est, "best_loss_", None)
             state.best_loss = np.inf if best is None else best
         return state
+
+
+def _saved_optimizer_state(est):
+    """The optimizer state partial_fit resumes, or None when there is none or
+    it belongs to another solver (the solver was changed with set_params):
+    then the new solver starts afresh, with a warning."""
+    saved = getattr(est, "_optimizer_state", None)
+    if saved is None:
+        return None
+    # a state saved before states were tagged: its solver is the current one
+    # if its tensors fit (load_state_dict checks)
+    old = saved.get("solver", est.solver)
+    if old != est.solver:
+        warnings.warn(
+            f"solver changed from {old!r} to {est.solver!r} since the "
+            f"optimizer state was saved; partial_fit starts {est.solver!r} "
+            f"with a fresh optimizer state (the {old!r} state does not apply).",
+            UserWarning,
+        )
+        return None
+    return saved
 
 
 @dataclass
@@ -142,12 +197,13 @@ class Stopping:
             self.no_improvement = self.no_improvement + 1 if worse else 0
             return ""
         score = self.session.validation_score()
-        state.validation_scores.append(score)
         worse = score < state.best_validation_score + self.tol
         self.no_improvement = self.no_improvement + 1 if worse else 0
         if score > state.best_validation_score:
-            state.best_validation_score = score
             self.session.keep_best()
+            state.best_validation_score = score
+        # last: an epoch with its score appended is wholly recorded
+        state.validation_scores.append(score)
         return f", validation score = {score:.6f}"
 
     def next_rate(self, base):
@@ -220,8 +276,9 @@ class Progress:
 
 
 def _interrupted(state, est, session, early):
-    """A Ctrl-C inside an epoch: keep the weights reached, with a warning,
-    unless they are no longer finite."""
+    """A Ctrl-C during the fit (the learning-rate search, an epoch, its
+    validation scoring or callbacks): keep the weights reached, with a
+    warning, unless they are no longer finite."""
     if not session.finite():
         return False
     warnings.warn(
@@ -230,8 +287,8 @@ def _interrupted(state, est, session, early):
         "reached so far" + (" (best validation epoch)." if early else "."),
         UserWarning,
     )
-    if state.loss is None:  # an interrupt in the first epoch: no epoch loss
-        state.loss = getattr(est, "loss_", np.nan)
+    if state.loss is None:  # no epoch of a new model ended: no epoch loss
+        state.loss = np.nan
     return True
 
 
@@ -241,45 +298,86 @@ def run_epochs(est, session, state, plan, progress):
     'max_iter'."""
     schedule = Schedule(est.learning_rate, est.power_t, est.max_iter)
     stopping = Stopping(est, session, plan.early)
-    base = state.learning_rate
     ended = "max_iter"
+    start = state.mark()  # this call's epochs are the history after it
     for _ in range(plan.epochs):
-        rate = schedule.rate(base, state)
-        progress.begin_epoch()
+        mark = state.mark()
         try:
-            loss, finite = session.epoch(
-                rate, plan.batch_size, est.shuffle, plan.dropout
-            )
+            ended = _epoch(est, session, state, plan, progress, schedule, stopping)
         except KeyboardInterrupt:
+            # an epoch counts once it is recorded, validation score included
+            # (the last thing recorded); one cut short leaves no trace in the
+            # history, only in the weights (with early stopping the best
+            # epoch's are restored)
+            if not state.recorded_since(mark):
+                state.rewind(mark)
             if not _interrupted(state, est, session, plan.early):
                 raise
             ended = "interrupted"
+        if ended != "max_iter":
             break
-        state.n_iter += 1
-        state.t += plan.n_train
-        state.loss = loss
-        state.loss_curve.append(loss)
-        state.learning_rate_curve.append(rate)
-        if not finite:
-            if not plan.early:
-                raise ValueError(
-                    "Solver produced non-finite parameter weights. The input data "
-                    "may contain large values and need to be preprocessed."
-                )
-            state.validation_scores.append(np.nan)
-            ended = "converged"
-            break
-        extra = stopping.record(state, loss)
-        if progress.end_epoch(state, rate, extra):
-            ended = "converged"  # a callback asked to stop
-            break
-        new_base = stopping.next_rate(base)
-        if new_base is None:
-            ended = "converged"
-            break
-        base = state.learning_rate = new_base
     progress.close()
+    if ended != "interrupted":
+        _warn_if_diverged(state, start)
     return ended
+
+
+def _warn_if_diverged(state, start):
+    """scikit-learn's ConvergenceWarning when this call's epochs diverged
+    without the weights becoming non-finite (which is an error, or with
+    early stopping ends the fit): the training loss rose by more than
+    ``_DIVERGENCE_FACTOR`` from its first epoch, or a validation score is
+    not finite."""
+    losses = np.asarray(state.loss_curve[start[3] :], dtype=float)
+    scores = state.validation_scores
+    scores = np.asarray([] if scores is None else scores[start[5] :], dtype=float)
+    if losses.size < 2 or not np.isfinite(losses[0]):
+        return
+    first, last = losses[0], losses[-1]
+    grew = not np.isfinite(last) or last > _DIVERGENCE_FACTOR * max(first, 1e-12)
+    if not grew and np.isfinite(scores).all():
+        return
+    what = f"the training loss went from {first:.3g} to {last:.3g}"
+    if not np.isfinite(scores).all():
+        what += " and the validation score became non-finite"
+    rate = state.learning_rate_init
+    rate = state.learning_rate if rate is None else rate
+    warnings.warn(
+        f"Training diverged: over {losses.size} epochs {what}. Lower "
+        f"learning_rate_init (the fit used {rate:.3g})"
+        + (", and scale the input." if grew else "."),
+        ConvergenceWarning,
+    )
+
+
+def _epoch(est, session, state, plan, progress, schedule, stopping):
+    """One epoch of :func:`run_epochs`: returns 'max_iter' to go on, or
+    'converged' when a rule or a callback stops the loop."""
+    base = state.learning_rate
+    rate = schedule.rate(base, state)
+    progress.begin_epoch()
+    loss, finite = session.epoch(rate, plan.batch_size, est.shuffle, plan.dropout)
+    state.n_iter += 1
+    state.t += plan.n_train
+    state.loss = loss
+    state.loss_curve.append(loss)
+    state.learning_rate_curve.append(rate)
+    if not finite:
+        if not plan.early:
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data "
+                "may contain large values and need to be preprocessed."
+            )
+        state.validation_scores.append(np.nan)
+        return "converged"
+    extra = stopping.record(state, loss)
+    if progress.end_epoch(state, rate, extra):
+        return "converged"  # a callback asked to stop
+    new_base = stopping.next_rate(base)
+    if new_base is None:
+        return "converged"
+    state.learning_rate = new_base
+    return "max_iter"
 
 
 def finish(est, session, state, ended, plan, incremental):

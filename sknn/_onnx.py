@@ -158,6 +158,9 @@ def _label_tensor(onnx, classes):
         return TP.STRING, np.array([str(c) for c in classes], dtype=object)
     if kind == "b":
         return TP.BOOL, classes.astype(bool)
+    if kind == "u" and classes.dtype.itemsize == 8:
+        # uint64 labels from 2**63 up do not fit INT64; Gather takes UINT64
+        return TP.UINT64, classes.astype(np.uint64)
     if kind in "iu":
         return TP.INT64, classes.astype(np.int64)
     if kind == "f":
@@ -187,8 +190,8 @@ def _emit_estimator(g, estimator, x, outputs, in_dtype, proba_dtype, keep_1d=Tru
     ``'probabilities'`` (classifiers) to the names the results get.
     Probabilities are computed in float64 and given in ``proba_dtype``;
     regression outputs come in ``in_dtype`` (the standalone model passes the
-    model's dtype, so no cast is added there), 1-D for a regressor fitted on
-    a 1-D y when ``keep_1d`` (as ``predict``), else 2-D.  Returns, for each output key,
+    model's dtype, so no cast is added there), 1-D for a regressor with one
+    output when ``keep_1d`` (as ``predict``), else 2-D.  Returns, for each output key,
     its (ONNX data type, shape) with ``None`` for the batch dimension.  The
     standalone model (:func:`to_onnx`) and the skl2onnx converter
     (``sknn._skl2onnx``) both call this: the network is written once.
@@ -237,7 +240,7 @@ def _emit_estimator(g, estimator, x, outputs, in_dtype, proba_dtype, keep_1d=Tru
         if in_dtype != dtype:
             out = g.node("Cast", [out], to=_ELEM[in_dtype.type](TP))
         pred_type = _ELEM[in_dtype.type](TP)
-        if estimator._y_1d and keep_1d:
+        if n_out == 1 and keep_1d:  # predict ravels one output, 1-D y or not
             g.node(
                 "Reshape",
                 [out, g.const(np.array([-1], np.int64))],
@@ -311,7 +314,7 @@ def to_onnx(estimator, path=None, *, opset=None):
                             the estimator's ``threshold`` and
                             ``probabilities``: ``predict_proba`` (float64)
     :class:`MLPRegressor`   ``predictions``: ``predict``, in the model's dtype,
-                            1-D for a 1-D y and 2-D otherwise
+                            1-D for one output and 2-D otherwise
     ======================  ===================================================
 
     Parameters

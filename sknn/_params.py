@@ -149,6 +149,30 @@ def compute_dtype(est, X):
     return "float32" if X.dtype == np.float32 else "float64"
 
 
+# copies of the parameters a fit holds at least: the initial numpy weights,
+# the flat tensor, its gradient, one optimizer state
+_PARAMETER_COPIES = 4
+
+
+def check_network_size(est, layer_sizes, X, memory):
+    """A MemoryError naming hidden_layer_sizes when the network's parameters
+    alone cannot fit in ``memory`` bytes (the device's total memory; None:
+    unknown, no check), before anything is allocated."""
+    if memory is None:
+        return
+    n_params = sum((i + 1) * o for i, o in zip(layer_sizes[:-1], layer_sizes[1:]))
+    dtype = compute_dtype(est, X)
+    need = n_params * np.dtype(dtype).itemsize * _PARAMETER_COPIES
+    if need > memory:
+        raise MemoryError(
+            f"hidden_layer_sizes={est.hidden_layer_sizes!r} makes a network of "
+            f"{n_params:,} parameters; training it in {dtype} needs at least "
+            f"{need / 2**30:,.1f} GiB ({_PARAMETER_COPIES} copies of the "
+            f"parameters) and the device has {memory / 2**30:,.1f} GiB. Use "
+            "smaller hidden layers."
+        )
+
+
 def solver_settings(est):
     """What the engine's optimizer reads from the parameters."""
     names = ("solver", "alpha", "momentum", "nesterovs_momentum", "beta_1")

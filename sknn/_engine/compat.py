@@ -11,8 +11,6 @@ importing torch.
 Checked against scikit-learn 1.6.1 and 1.9.1, torch 2.11 and 2.13.
 """
 
-import warnings
-
 # -- scikit-learn ----------------------------------------------------------
 # _fit_context: validates the parameters once per fit and scopes
 # set_config(skip_parameter_validation) for nested estimators; present
@@ -51,6 +49,13 @@ except ImportError:  # older scikit-learn: no callbacks, nothing else changes
 
     class CallbackSupportMixin:
         pass
+
+
+# BaseEstimator._validate_params: checks the parameters against
+# _parameter_constraints and raises InvalidParameterError naming the
+# parameter; private, present since 1.2 (what _fit_context calls).
+def validate_params(estimator):
+    estimator._validate_params()
 
 
 # -- torch -----------------------------------------------------------------
@@ -119,19 +124,31 @@ def aten():
     return torch.ops.aten
 
 
+class _WritableView:
+    """The ``__array_interface__`` of a read-only array with its read-only
+    flag cleared (and the array kept alive): ``np.asarray`` of it is a
+    writeable view of the same memory, no copy."""
+
+    def __init__(self, a):
+        interface = dict(a.__array_interface__)
+        interface["data"] = (interface["data"][0], False)
+        self.__array_interface__ = interface
+        self.base = a
+
+
 def tensor_from_numpy(a):
     """``torch.as_tensor`` without a copy, also for read-only arrays
-    (memmaps).  torch warns that writing into such a tensor is undefined;
-    sknn never writes into the caller's data, so that one warning (matched
-    by its text, unchanged since torch 1.5) is silenced for the call."""
+    (memmaps).  torch warns that writing into a tensor over a read-only
+    array is undefined; sknn never writes into the caller's data, so such an
+    array is handed to torch as a writeable view of the same memory and torch
+    has nothing to warn about.  (Not ``warnings.catch_warnings``: it swaps
+    the process-wide filter list, which threads predicting at once would
+    leave modified.)  Public numpy protocol (``__array_interface__``, its
+    ``data`` tuple's read-only flag), stable since numpy 1.x."""
     import numpy as np
     import torch
 
     a = np.asarray(a)
     if not a.flags.writeable:
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message="The given NumPy array is not writ"
-            )
-            return torch.as_tensor(a)
+        a = np.asarray(_WritableView(a))
     return torch.as_tensor(a)

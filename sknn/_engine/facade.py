@@ -8,6 +8,7 @@
   over X in chunks, with the out-of-memory retry on GPUs.
 """
 
+import os
 import warnings
 import weakref
 
@@ -62,19 +63,59 @@ def _check_device(device, dev):
                 f"device={device!r} was requested but only "
                 f"{torch.cuda.device_count()} CUDA device(s) are visible."
             )
-    elif dev.type != "cpu" and dev.type != "mps":
+    elif dev.type == "mps":
+        if not _available(dev):
+            raise ValueError(
+                f"device={device!r} was requested but MPS (Apple's GPU) is not "
+                "available on this machine; use device='auto' or 'cpu'."
+            )
+    elif dev.type != "cpu":
         raise ValueError(
             f"device={device!r} is not supported; expected 'auto', 'cpu', "
-            "'cuda' or 'cuda:N'."
+            "'cuda', 'cuda:N' or 'mps'."
         )
 
 
+def _available(dev):
+    """Whether this machine can run on ``dev`` (a torch.device)."""
+    try:
+        if dev.type == "cpu":
+            return True
+        if dev.type == "cuda":
+            if not torch.cuda.is_available():
+                return False
+            return dev.index is None or dev.index < torch.cuda.device_count()
+        if dev.type == "mps":
+            return bool(torch.backends.mps.is_available())
+        backend = getattr(torch, dev.type, None)
+        return bool(backend is not None and backend.is_available())
+    except (AttributeError, RuntimeError, AssertionError):
+        return False
+
+
 def predict_device(device_str):
-    """The device to predict on: the fitted one when present, else the CPU."""
-    dev = torch.device(device_str)
-    if dev.type == "cuda" and not torch.cuda.is_available():
+    """The device to predict on: the fitted one when this machine has it,
+    else the CPU (a model fitted on any accelerator predicts anywhere)."""
+    try:
+        dev = torch.device(device_str)
+    except (RuntimeError, TypeError):
         return torch.device("cpu")
-    return dev
+    return dev if _available(dev) else torch.device("cpu")
+
+
+def device_memory(device_str):
+    """Total memory in bytes of the device a fit runs on (the host's
+    physical memory for the CPU), or None where it cannot be told."""
+    dev = torch.device(device_str)
+    try:
+        if dev.type == "cuda":
+            index = torch.cuda.current_device() if dev.index is None else dev.index
+            return int(torch.cuda.get_device_properties(index).total_memory)
+        if dev.type == "cpu":
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError, RuntimeError):
+        return None
+    return None
 
 
 def chunk_rows(layer_sizes):
@@ -139,9 +180,12 @@ class Session:
         )
 
     def start(self, hyper, lr, seed, optimizer_state=None):
+        """The optimizer of ``hyper['solver']``, resuming ``optimizer_state``
+        (from :meth:`optimizer_state`) when given."""
         self.trainer = Trainer(self.net, hyper, lr, seed)
+        self.solver = hyper["solver"]
         if optimizer_state is not None:
-            self.trainer.optimizer.load_state_dict(optimizer_state)
+            self.trainer.optimizer.load_state_dict(optimizer_state, self.solver)
 
     def epoch(self, lr, batch_size, shuffle, dropout):
         """One epoch at rate ``lr``: (mean loss, whether all is finite)."""
@@ -163,7 +207,8 @@ class Session:
         return bool(torch.isfinite(self.net.params).all())
 
     def optimizer_state(self):
-        return self.trainer.optimizer.state_dict()
+        """The optimizer's state as numpy, tagged with its solver."""
+        return {"solver": self.solver, **self.trainer.optimizer.state_dict()}
 
     def weights(self):
         return self.net.get_weights()

@@ -31,7 +31,14 @@ class _Optimizer:
         out["t"] = self.t
         return out
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state, solver=None):
+        missing = [k for k in self.state_names if k not in state]
+        if missing:
+            raise ValueError(
+                f"The saved optimizer state has no {missing!r}: it is not the "
+                f"state of solver={solver!r} (the solver changed since it was "
+                "saved); refit, or set solver back."
+            )
         self.t = int(state.get("t", 0))
         for k in self.state_names:
             self.state[k].copy_(torch.as_tensor(state[k]))
@@ -69,8 +76,8 @@ class Adam(_Optimizer):
         if self.fused:  # the fused kernel keeps its step count in a tensor
             self.fused_step = torch.zeros((), dtype=torch.float32, device=params.device)
 
-    def load_state_dict(self, state):
-        super().load_state_dict(state)
+    def load_state_dict(self, state, solver=None):
+        super().load_state_dict(state, solver)
         if self.fused:
             self.fused_step.fill_(float(self.t))
 

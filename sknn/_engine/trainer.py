@@ -156,6 +156,17 @@ def search_learning_rate(net, hyper, rows, targets, dropout, batch_size, seed):
     sub_rows = rows.subset(idx)
     sub_targets = targets.subset(torch.from_numpy(idx).to(net.device))
     start = net.params.clone()
+    try:
+        batch = min(batch_size, m)
+        return _search(net, hyper, sub_rows, sub_targets, dropout, batch, seed, start)
+    finally:  # also when interrupted: the search leaves the weights as found
+        net.params.copy_(start)
+
+
+def _search(net, hyper, sub_rows, sub_targets, dropout, batch_size, seed, start):
+    """The halving of :func:`search_learning_rate`, from the weights
+    ``start``; changes the network's weights."""
+    s = LR_SEARCH
     lr = s["start"]
     chosen = None
     for _ in range(s["tries"]):
@@ -170,7 +181,7 @@ def search_learning_rate(net, hyper, rows, targets, dropout, batch_size, seed):
         for k in range(s["checks"] + 1):
             steps = s["steps"] if k < s["checks"] else 0
             first, _, finite = trainer.losses_over_steps(
-                sub_rows, sub_targets, min(batch_size, m), dropout, steps
+                sub_rows, sub_targets, batch_size, dropout, steps
             )
             looks.append(first)
             if not finite or first > looks[0]:
@@ -179,7 +190,6 @@ def search_learning_rate(net, hyper, rows, targets, dropout, batch_size, seed):
             chosen = lr * s["margin"]
             break
         lr /= 2.0
-    net.params.copy_(start)
     return chosen if chosen is not None else lr
 
 
