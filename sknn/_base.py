@@ -61,7 +61,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints = dict(_params.CONSTRAINTS)
     _y_numeric = False
 
-    # MLPRegressor takes exactly these; the classifiers add their own
+    # the parameters every estimator shares; each adds its own
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -89,7 +89,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
-        weight_init="auto",
+        weight_init="glorot",
         device="auto",
         precision="auto",
     ):
@@ -200,6 +200,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         from ._engine import facade
 
         hidden, dropout = _params.check_params(self)
+        if incremental and self.early_stopping:
+            # scikit-learn's rule: no validation split inside partial_fit
+            raise ValueError("partial_fit does not support early_stopping=True")
         first = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, first)
         y_enc, attrs, head = self._prepare_targets(y, first, classes=classes)
@@ -207,16 +210,21 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         attrs["out_activation_"] = head.out_activation
         layer_sizes = [X.shape[1], *hidden, head.n_outputs]
         attrs["n_layers_"] = len(layer_sizes)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        # as scikit-learn: the initial weights come first off
+        # check_random_state(random_state), then the engine's seed (shuffling,
+        # the early-stopping split, dropout) from the same generator
+        rng = check_random_state(self.random_state)
+        weights = self._start_weights(first, layer_sizes, rng)
+        seed = rng.randint(np.iinfo(np.int32).max)
         session = facade.Session(
             layer_sizes,
             self.activation,
             head.loss,
             _params.compute_dtype(self, X),
             attrs["device_"],
-            *self._start_weights(first, layer_sizes, seed),
+            *weights,
         )
-        early = self.early_stopping and not incremental and self.solver != "lbfgs"
+        early = self.early_stopping and self.solver != "lbfgs"
         state = FitState.resume(None if first else self, early, incremental)
         sw = self._target_weights(y_enc, sample_weight, attrs)
         if self.solver == "lbfgs":
@@ -229,9 +237,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         attrs["coefs_"], attrs["intercepts_"] = session.weights()
         return attrs
 
-    def _start_weights(self, first, layer_sizes, seed):
+    def _start_weights(self, first, layer_sizes, rng):
         if first:
-            return _params.initial_weights(self, layer_sizes, seed)
+            return _params.initial_weights(self, layer_sizes, rng)
         if self._layer_units() != layer_sizes:
             raise ValueError(
                 "hidden_layer_sizes changed since the last fit "
@@ -263,16 +271,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                 lr = session.search_learning_rate(hyper, dropout, batch_size, seed)
             else:
                 lr = float(self.learning_rate_init)
-        state.learning_rate = lr
-        if not state.n_iter:
+        if state.learning_rate is None or state.learning_rate_init is None:
+            # the rate this call starts from (partial_fit keeps the first's)
             state.learning_rate_init = lr
-        elif hasattr(self, "learning_rate_init_"):
-            state.learning_rate_init = self.learning_rate_init_
+        state.learning_rate = lr
         session.start(hyper, lr, seed, state.optimizer_state)
         if early:
             session.set_validation(X_val, y_val, sw_val, head.score, head.thresholds)
         epochs = 1 if incremental else self.max_iter
-        plan = EpochPlan(epochs, batch_size, dropout, X.shape[0], early)
+        plan = EpochPlan(epochs, batch_size, dropout, X.shape[0], early, incremental)
         progress = Progress(
             self, epochs, X, y, sw, lambda: self._reconstruction(session, attrs, state)
         )

@@ -13,7 +13,14 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP, _stochastic
 from ._engine.compat import StrOptions, _fit_context
-from ._heads import BinaryHead, IdentityHead, MultilabelHead, SoftmaxHead
+from ._heads import (
+    BinaryHead,
+    ClassifierMultilabelHead,
+    IdentityHead,
+    MultilabelHead,
+    PoissonHead,
+    SoftmaxHead,
+)
 
 _COMMON_PARAMETERS = """\
 hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -134,16 +141,19 @@ default='constant'
         scaled by ``1 / (1 - dropout)``, so prediction, which always uses
         the whole network, needs no rescaling.
 
-    weight_init : {'auto', 'he', 'glorot'}, default='auto'
+    weight_init : {'glorot', 'he', 'auto'}, default='glorot'
         How the hidden layers' initial weights are drawn, uniformly in
         ``[-b, b]``. 'glorot' is scikit-learn's,
-        ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2 for 'logistic');
-        'he' is ``b = sqrt(6 / fan_in)``, which keeps the variance of ReLU
-        activations from shrinking through the layers. 'auto' takes He for
-        the ReLU family ('relu', 'leaky_relu', 'elu', 'gelu', 'silu') under
-        'sgd', whose steps scale with the gradients, and Glorot otherwise:
-        the adaptive solvers and 'lbfgs' train faster from the smaller
-        weights. The output layer always uses Glorot's bound.
+        ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2 for 'logistic'),
+        drawn from ``random_state`` in scikit-learn's order, so that the
+        same ``random_state`` starts from the same weights as
+        scikit-learn's estimator. 'he' is ``b = sqrt(6 / fan_in)``, which
+        keeps the variance of ReLU activations from shrinking through the
+        layers (deep ReLU networks under plain 'sgd' may train faster from
+        it, but a learning rate tuned for Glorot's weights can then
+        diverge). 'auto' takes He for the ReLU family ('relu',
+        'leaky_relu', 'elu', 'gelu', 'silu') under 'sgd' and Glorot
+        otherwise. The output layer always uses Glorot's bound.
 
     device : str, default='auto'
         Where to train: 'auto' (CUDA when available, else the CPU), 'cpu',
@@ -236,11 +246,7 @@ class _ClassifierBase(ClassifierMixin, BaseMLP):
             return incremental_classes
         if first:
             return classes
-        if (
-            self.warm_start
-            and not np.array_equal(classes, self.classes_)
-            and (not np.isin(classes, self.classes_).all())
-        ):
+        if self.warm_start and set(classes.tolist()) != set(self.classes_.tolist()):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as "
                 f"in the previous call to fit. Previously got {self.classes_}, "
@@ -337,7 +343,7 @@ class MLPClassifier(_ClassifierBase):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
-        weight_init="auto",
+        weight_init="glorot",
         device="auto",
         precision="auto",
         class_weight=None,
@@ -399,7 +405,7 @@ class MLPClassifier(_ClassifierBase):
                     f"{self.n_outputs_}; set warm_start=False to refit."
                 )
             attrs = {"classes_": np.arange(n), "n_outputs_": n, "_multilabel": True}
-            return y_enc, attrs, MultilabelHead(n, 0.5)
+            return y_enc, attrs, ClassifierMultilabelHead(n, 0.5)
         if not first and getattr(self, "_multilabel", False):
             raise ValueError(
                 "The model was fitted on a multilabel indicator y; got "
@@ -407,19 +413,15 @@ class MLPClassifier(_ClassifierBase):
             )
         found = np.unique(y)
         cls = self._check_classes(found, first, classes)
-        if len(cls) < 2:
-            raise ValueError(
-                "Classifier can't train when only one class is present: got "
-                f"the single class {cls[0]!r} in y. Pass every class with "
-                "`classes=` to partial_fit, or give y with at least two classes."
-            )
-        head = BinaryHead(cls) if len(cls) == 2 else SoftmaxHead(cls)
+        # one class trains as scikit-learn does: one logistic unit whose
+        # targets are all 0, predicting that class everywhere
+        head = BinaryHead(cls) if len(cls) <= 2 else SoftmaxHead(cls)
         attrs = {"classes_": cls, "n_outputs_": head.n_outputs, "_multilabel": False}
         return head.encode(y), attrs, head
 
     def _head(self):
         if self._multilabel:
-            return MultilabelHead(self.n_outputs_, 0.5)
+            return ClassifierMultilabelHead(self.n_outputs_, 0.5)
         if self.out_activation_ == "softmax":
             return SoftmaxHead(self.classes_)
         return BinaryHead(self.classes_)
@@ -513,7 +515,9 @@ class MLPClassifier(_ClassifierBase):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))`` without underflow to ``-inf``.
+            ``log(predict_proba(X))``, without underflow to ``-inf`` for
+            single-label y; for a multilabel indicator y exactly
+            ``np.log(predict_proba(X))``, as scikit-learn.
         """
         z = self._raw_outputs(X)  # checks that the model is fitted first
         return self._head().log_proba(z)
@@ -552,6 +556,13 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     Parameters
     ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss function. 'squared_error' trains identity outputs;
+        'poisson' trains exp outputs (a log link) with the half Poisson
+        deviance, for counts or rates: it requires ``y >= 0`` (a negative
+        target is a ValueError) and ``predict`` returns ``exp`` of the
+        output layer's values.
+
     {COMMON_PARAMETERS}
 
     Attributes
@@ -565,8 +576,10 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     Notes
     -----
-    The loss is ``0.5 * sum_k (y_k - f_k(x))**2`` averaged over the samples
-    (weighted by ``sample_weight``), plus the L2 penalty.
+    The 'squared_error' loss is ``0.5 * sum_k (y_k - f_k(x))**2`` averaged
+    over the samples (weighted by ``sample_weight``), plus the L2 penalty;
+    'poisson' is ``sum_k y_k log(y_k / mu_k) - y_k + mu_k`` with
+    ``mu = exp(f(x))``, averaged the same way.
 
     Examples
     --------
@@ -585,6 +598,74 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     True
     """
 
+    _parameter_constraints = {
+        **BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        weight_init="glorot",
+        device="auto",
+        precision="auto",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            weight_init=weight_init,
+            device=device,
+            precision=precision,
+        )
+        self.loss = loss
+
     _y_numeric = True
 
     def _prepare_targets(self, y, first, classes=None):
@@ -597,9 +678,12 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
                 f"y has {n} output(s) but the model was fitted with "
                 f"{self.n_outputs_}; set warm_start=False to refit."
             )
-        return y2, {"n_outputs_": n, "_y_1d": y_1d}, IdentityHead(n)
+        head = PoissonHead(n) if self.loss == "poisson" else IdentityHead(n)
+        return head.encode(y2), {"n_outputs_": n, "_y_1d": y_1d}, head
 
     def _head(self):
+        if self.out_activation_ == "exp":
+            return PoissonHead(self.n_outputs_)
         return IdentityHead(self.n_outputs_)
 
     @available_if(_stochastic)
@@ -726,7 +810,7 @@ default=None
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
-        weight_init="auto",
+        weight_init="glorot",
         device="auto",
         precision="auto",
         threshold=0.5,

@@ -155,7 +155,12 @@ def test_incremental_regressor_trains_block_by_block(client):
     n_blocks = dX.numblocks[0]
 
     inc = dask_ml_wrappers.Incremental(
-        MLPRegressor((16,), learning_rate_init=0.01, random_state=0, device="cpu"),
+        MLPRegressor(
+            hidden_layer_sizes=(16,),
+            learning_rate_init=0.01,
+            random_state=0,
+            device="cpu",
+        ),
         random_state=0,
     )
     inc.fit(dX, dy)
