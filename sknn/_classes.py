@@ -113,7 +113,8 @@ default='constant'
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified
-        for classifiers), score it after every epoch, stop after
+        for binary classification, as scikit-learn), score it after every
+        epoch, stop after
         ``n_iter_no_change`` epochs without an improvement of at least
         ``tol``, and restore the weights of the best epoch.
 
@@ -206,7 +207,9 @@ loss_ : float
         Names of features seen during fit, when X has string column names.
 
     n_iter_ : int
-        Number of epochs (iterations for 'lbfgs') run.
+        Number of epochs (iterations for 'lbfgs') run by the last call to
+        ``fit`` or ``partial_fit`` (1 for ``partial_fit``), as in
+        scikit-learn; ``loss_curve_`` and ``t_`` cover every call.
 
     n_layers_ : int
         Number of layers, input and output included.

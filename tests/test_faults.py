@@ -294,15 +294,18 @@ def test_keyboard_interrupt_mid_epoch_keeps_usable_model(cls, early_stopping):
 def test_keyboard_interrupt_in_partial_fit_keeps_usable_model(cls):
     X, y = _data(cls)
     est = _make(cls).partial_fit(X, y, **_fit_kwargs(cls, y))
-    n_iter = est.n_iter_
+    n_epochs = len(est.loss_curve_)
     with pytest.MonkeyPatch.context() as mp:
         _fail_on(mp, Network, "loss_and_grad", 2, KeyboardInterrupt())
         with pytest.warns(UserWarning, match="interrupted by the user"):
             _no_keyboard_interrupt(lambda: est.partial_fit(X, y))
-    assert est.n_iter_ == n_iter
+    # n_iter_ counts the epochs this call finished (scikit-learn's rule)
+    assert est.n_iter_ == 0
+    assert len(est.loss_curve_) == n_epochs
     _check_usable(est, X)
     est.partial_fit(X, y)  # and it goes on
-    assert est.n_iter_ == n_iter + 1
+    assert est.n_iter_ == 1
+    assert len(est.loss_curve_) == n_epochs + 1
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
