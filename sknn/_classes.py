@@ -684,6 +684,11 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         head = PoissonHead(n) if self.loss == "poisson" else IdentityHead(n)
         return head.encode(y2), {"n_outputs_": n, "_y_1d": y_1d}, head
 
+    def __setstate__(self, state):
+        # a model pickled before `loss` existed was trained with squared error
+        state.setdefault("loss", "squared_error")
+        super().__setstate__(state)
+
     def _head(self):
         if self.out_activation_ == "exp":
             return PoissonHead(self.n_outputs_)
