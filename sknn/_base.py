@@ -14,6 +14,7 @@ fails: an exception (bad input, a fault inside an epoch) leaves the
 estimator as it was before the call.
 """
 
+import copy
 import warnings
 from abc import ABCMeta, abstractmethod
 
@@ -210,12 +211,13 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         attrs["out_activation_"] = head.out_activation
         layer_sizes = [X.shape[1], *hidden, head.n_outputs]
         attrs["n_layers_"] = len(layer_sizes)
-        # as scikit-learn: the initial weights come first off
-        # check_random_state(random_state), then the engine's seed (shuffling,
-        # the early-stopping split, dropout) from the same generator
+        # as scikit-learn: check_random_state(random_state) draws the initial
+        # weights, then the early-stopping split, then each epoch's order;
+        # the engine's own seed (dropout, the learning-rate search) is read
+        # off a copy of it, so that those draws stay scikit-learn's
         rng = check_random_state(self.random_state)
         weights = self._start_weights(first, layer_sizes, rng)
-        seed = rng.randint(np.iinfo(np.int32).max)
+        seed = copy.deepcopy(rng).randint(np.iinfo(np.int32).max)
         session = facade.Session(
             layer_sizes,
             self.activation,
@@ -231,7 +233,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             session.set_data(X, y_enc, sw, attrs.get("pos_weight_"))
             run_lbfgs(self, session, state, X.shape[0])
         else:
-            data = (X, y_enc, sw, attrs, head, dropout, seed)
+            data = (X, y_enc, sw, attrs, head, dropout, seed, rng)
             self._run_stochastic(session, data, state, early, incremental)
         attrs.update(state.attributes())
         attrs["coefs_"], attrs["intercepts_"] = session.weights()
@@ -256,11 +258,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # The stochastic solvers
     # ------------------------------------------------------------------
     def _run_stochastic(self, session, data, state, early, incremental):
-        X, y, sw, attrs, head, dropout, seed = data
+        X, y, sw, attrs, head, dropout, seed, rng = data
         n_samples = X.shape[0]
         if early:
             X, X_val, y, y_val, sw, sw_val = validation_split(
-                self, X, y, sw, seed, head.stratify
+                self, X, y, sw, rng, head.stratify
             )
         batch_size = _params.batch_size(self, n_samples, X.shape[0])
         session.set_data(X, y, sw, attrs.get("pos_weight_"))
@@ -275,7 +277,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             # the rate this call starts from (partial_fit keeps the first's)
             state.learning_rate_init = lr
         state.learning_rate = lr
-        session.start(hyper, lr, seed, state.optimizer_state)
+        session.start(hyper, lr, seed, state.optimizer_state, rng)
         if early:
             session.set_validation(X_val, y_val, sw_val, head.score, head.thresholds)
         epochs = 1 if incremental else self.max_iter

@@ -86,12 +86,13 @@ default='constant'
         Whether to shuffle the samples at every epoch.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, the early-stopping split, shuffling,
-        dropout masks and the learning-rate search. An int gives identical
-        results on the CPU across fits. torch's global random state is never
-        touched, nor numpy's unless ``random_state=None``, which (as
-        everywhere in scikit-learn) draws the seed from numpy's global
-        generator.
+        Draws the initial weights, the early-stopping split and each epoch's
+        order exactly as scikit-learn's MLP does (the same ``random_state``
+        gives the same draws), and seeds the dropout masks and the
+        learning-rate search. An int gives identical results on the CPU
+        across fits. torch's global random state is never touched, nor
+        numpy's unless ``random_state=None``, which (as everywhere in
+        scikit-learn) draws from numpy's global generator.
 
     tol : float, default=1e-4
         Improvement below which an epoch counts as no improvement (of the

@@ -319,14 +319,15 @@ def finish(est, session, state, ended, plan, incremental):
         )
 
 
-def validation_split(est, X, y, sw, seed, stratify):
-    """The early-stopping split of X, y and the sample weights, or a
-    ValueError that names validation_fraction."""
+def validation_split(est, X, y, sw, random_state, stratify):
+    """The early-stopping split of X, y and the sample weights (drawn from
+    ``random_state``, as scikit-learn's), or a ValueError that names
+    validation_fraction."""
     parts = [X, y] + ([sw] if sw is not None else [])
     try:
         out = train_test_split(
             *parts,
-            random_state=seed,
+            random_state=random_state,
             test_size=est.validation_fraction,
             # scikit-learn stratifies on the binarized labels as a bool
             # column (so its error names the class 'True')

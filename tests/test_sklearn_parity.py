@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn.neural_network as sk_nn
 from numpy.testing import assert_allclose, assert_almost_equal, assert_array_equal
 from sklearn.datasets import (
     load_digits,
@@ -619,3 +620,39 @@ def test_feature_names_kept_through_early_stopping_split(Est):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     assert list(model.feature_names_in_) == ["colname_a", "colname_b"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.2),
+        dict(solver="adam", batch_size=32),
+        dict(solver="adam", early_stopping=True, n_iter_no_change=3),
+        dict(solver="sgd", momentum=0.5, shuffle=False),
+    ],
+    ids=["sgd-invscaling", "adam-b32", "adam-early", "sgd-no-shuffle"],
+)
+def test_minibatch_fit_follows_scikit_learns_path(params):
+    # the same initial weights, early-stopping split and epoch order as
+    # scikit-learn (all drawn from random_state in its order): the fits agree
+    # to rounding, epoch after epoch, with minibatches (digits: 9 per epoch)
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import MinMaxScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    kw = dict(hidden_layer_sizes=(20,), max_iter=8, random_state=0, **params)
+    ref = _quiet(sk_nn.MLPClassifier(**kw).fit, X, y)
+    ours = _quiet(MLPClassifier(**kw, **CPU).fit, X, y)
+    assert ours.n_iter_ == ref.n_iter_
+    assert_allclose(ours.loss_curve_, ref.loss_curve_, rtol=1e-9)
+    if params.get("early_stopping"):
+        assert_allclose(ours.validation_scores_, ref.validation_scores_, rtol=1e-12)
+    assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-7, atol=1e-9)
+    # partial_fit draws a fresh generator per call, as scikit-learn
+    ref_p = sk_nn.MLPClassifier(**dict(kw, early_stopping=False))
+    ours_p = MLPClassifier(**dict(kw, early_stopping=False), **CPU)
+    for _ in range(3):
+        ref_p.partial_fit(X, y, classes=np.arange(10))
+        ours_p.partial_fit(X, y, classes=np.arange(10))
+    assert_allclose(ours_p.loss_curve_, ref_p.loss_curve_, rtol=1e-9)

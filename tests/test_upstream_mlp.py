@@ -92,18 +92,7 @@ def _xfail(reason, raises):
 
 # every upstream failure of issue 13 is fixed; a new one gets its entry here,
 # ``"test_id": _xfail("root cause", ExpectedException)``
-XFAIL = {
-    "test_mlp_regressor_dtypes_casting": _xfail(
-        "seed noise, not precision: sknn starts from scikit-learn's initial "
-        "weights but shuffles the epochs with its own generator (seeded from "
-        "random_state after the weights), so its float64 and float32 fits end "
-        "on a prediction of -6.8e-4 that differs by 7.9e-7 (relative 1.2e-3 > "
-        "rtol 5e-4); the largest float32/float64 difference is 3.0e-6 for sknn "
-        "and 4.6e-6 for scikit-learn. Passes once the epoch order is drawn "
-        "from the same RandomState as scikit-learn's shuffle",
-        AssertionError,
-    ),
-}
+XFAIL = {}
 
 MARKS_BY_ID = {
     **{name: [pytest.mark.skip(reason=why)] for name, why in PRIVATE.items()},

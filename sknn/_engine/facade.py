@@ -138,8 +138,10 @@ class Session:
             self.net, hyper, self.rows, self.targets, dropout, batch_size, seed
         )
 
-    def start(self, hyper, lr, seed, optimizer_state=None):
-        self.trainer = Trainer(self.net, hyper, lr, seed)
+    def start(self, hyper, lr, seed, optimizer_state=None, shuffle_rng=None):
+        """The optimizer; ``shuffle_rng`` (a numpy RandomState) draws the
+        epochs' order, as scikit-learn's ``shuffle(sample_idx, rng)``."""
+        self.trainer = Trainer(self.net, hyper, lr, seed, shuffle_rng)
         if optimizer_state is not None:
             self.trainer.optimizer.load_state_dict(optimizer_state)
 
