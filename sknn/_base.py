@@ -14,6 +14,7 @@ fails: an exception (bad input, a fault inside an epoch) leaves the
 estimator as it was before the call.
 """
 
+import copy
 import functools
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -92,7 +93,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints = dict(_params.CONSTRAINTS)
     _y_numeric = False
 
-    # MLPRegressor takes exactly these; the classifiers add their own
+    # the parameters every estimator shares; each adds its own
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -120,7 +121,7 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
-        weight_init="auto",
+        weight_init="glorot",
         device="auto",
         precision="auto",
     ):
@@ -247,6 +248,9 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         from ._engine import facade
 
         hidden, dropout = _params.check_params(self)
+        if incremental and self.early_stopping:
+            # scikit-learn's rule: no validation split inside partial_fit
+            raise ValueError("partial_fit does not support early_stopping=True")
         first = not hasattr(self, "coefs_") or not (incremental or self.warm_start)
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, first)
         sparse_y = sp.issparse(y)  # a sparse indicator matrix, as LabelBinarizer
@@ -261,31 +265,37 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         attrs["n_layers_"] = len(layer_sizes)
         memory = facade.device_memory(attrs["device_"])
         _params.check_network_size(self, layer_sizes, X, memory)
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        # as scikit-learn: check_random_state(random_state) draws the initial
+        # weights, then the early-stopping split, then each epoch's order;
+        # the engine's own seed (dropout, the learning-rate search) is read
+        # off a copy of it, so that those draws stay scikit-learn's
+        rng = check_random_state(self.random_state)
+        weights = self._start_weights(first, layer_sizes, rng)
+        seed = copy.deepcopy(rng).randint(np.iinfo(np.int32).max)
         session = facade.Session(
             layer_sizes,
             self.activation,
             head.loss,
             _params.compute_dtype(self, X),
             attrs["device_"],
-            *self._start_weights(first, layer_sizes, seed),
+            *weights,
         )
-        early = self.early_stopping and not incremental and self.solver != "lbfgs"
+        early = self.early_stopping and self.solver != "lbfgs"
         state = FitState.resume(None if first else self, early, incremental)
         sw = self._target_weights(y_enc, sample_weight, attrs)
         if self.solver == "lbfgs":
             session.set_data(X, y_enc, sw, attrs.get("pos_weight_"))
             run_lbfgs(self, session, state, X.shape[0])
         else:
-            data = (X, y_enc, sw, attrs, head, dropout, seed)
+            data = (X, y_enc, sw, attrs, head, dropout, seed, rng)
             self._run_stochastic(session, data, state, early, incremental)
         attrs.update(state.attributes())
         attrs["coefs_"], attrs["intercepts_"] = session.weights()
         return attrs
 
-    def _start_weights(self, first, layer_sizes, seed):
+    def _start_weights(self, first, layer_sizes, rng):
         if first:
-            return _params.initial_weights(self, layer_sizes, seed)
+            return _params.initial_weights(self, layer_sizes, rng)
         if self._layer_units() != layer_sizes:
             raise ValueError(
                 "hidden_layer_sizes changed since the last fit "
@@ -302,11 +312,11 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # The stochastic solvers
     # ------------------------------------------------------------------
     def _run_stochastic(self, session, data, state, early, incremental):
-        X, y, sw, attrs, head, dropout, seed = data
+        X, y, sw, attrs, head, dropout, seed, rng = data
         n_samples = X.shape[0]
         if early:
             X, X_val, y, y_val, sw, sw_val = validation_split(
-                self, X, y, sw, seed, head.stratify
+                self, X, y, sw, rng, head.stratify
             )
         batch_size = _params.batch_size(self, n_samples, X.shape[0])
         session.set_data(X, y, sw, attrs.get("pos_weight_"))
@@ -323,16 +333,15 @@ class BaseMLP(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
                     return
             else:
                 lr = float(self.learning_rate_init)
-        state.learning_rate = lr
-        if not state.n_iter:
+        if state.learning_rate is None or state.learning_rate_init is None:
+            # the rate this call starts from (partial_fit keeps the first's)
             state.learning_rate_init = lr
-        elif hasattr(self, "learning_rate_init_"):
-            state.learning_rate_init = self.learning_rate_init_
-        session.start(hyper, lr, seed, state.optimizer_state)
+        state.learning_rate = lr
+        session.start(hyper, lr, seed, state.optimizer_state, rng)
         if early:
             session.set_validation(X_val, y_val, sw_val, head.score, head.thresholds)
         epochs = 1 if incremental else self.max_iter
-        plan = EpochPlan(epochs, batch_size, dropout, X.shape[0], early)
+        plan = EpochPlan(epochs, batch_size, dropout, X.shape[0], early, incremental)
         progress = Progress(
             self, epochs, X, y, sw, lambda: self._reconstruction(session, attrs, state)
         )

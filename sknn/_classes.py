@@ -14,7 +14,14 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP, _stochastic, validated_every_call
 from ._engine.compat import StrOptions, _fit_context
-from ._heads import BinaryHead, IdentityHead, MultilabelHead, SoftmaxHead
+from ._heads import (
+    BinaryHead,
+    ClassifierMultilabelHead,
+    IdentityHead,
+    MultilabelHead,
+    PoissonHead,
+    SoftmaxHead,
+)
 
 _COMMON_PARAMETERS = """\
 hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -80,12 +87,13 @@ default='constant'
         Whether to shuffle the samples at every epoch.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, the early-stopping split, shuffling,
-        dropout masks and the learning-rate search. An int gives identical
-        results on the CPU across fits. torch's global random state is never
-        touched, nor numpy's unless ``random_state=None``, which (as
-        everywhere in scikit-learn) draws the seed from numpy's global
-        generator.
+        Draws the initial weights, the early-stopping split and each epoch's
+        order exactly as scikit-learn's MLP does (the same ``random_state``
+        gives the same draws), and seeds the dropout masks and the
+        learning-rate search. An int gives identical results on the CPU
+        across fits. torch's global random state is never touched, nor
+        numpy's unless ``random_state=None``, which (as everywhere in
+        scikit-learn) draws from numpy's global generator.
 
     tol : float, default=1e-4
         Improvement below which an epoch counts as no improvement (of the
@@ -107,7 +115,8 @@ default='constant'
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified
-        for classifiers), score it after every epoch, stop after
+        for binary classification, as scikit-learn), score it after every
+        epoch, stop after
         ``n_iter_no_change`` epochs without an improvement of at least
         ``tol``, and restore the weights of the best epoch.
 
@@ -135,16 +144,19 @@ default='constant'
         scaled by ``1 / (1 - dropout)``, so prediction, which always uses
         the whole network, needs no rescaling.
 
-    weight_init : {'auto', 'he', 'glorot'}, default='auto'
+    weight_init : {'glorot', 'he', 'auto'}, default='glorot'
         How the hidden layers' initial weights are drawn, uniformly in
         ``[-b, b]``. 'glorot' is scikit-learn's,
-        ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2 for 'logistic');
-        'he' is ``b = sqrt(6 / fan_in)``, which keeps the variance of ReLU
-        activations from shrinking through the layers. 'auto' takes He for
-        the ReLU family ('relu', 'leaky_relu', 'elu', 'gelu', 'silu') under
-        'sgd', whose steps scale with the gradients, and Glorot otherwise:
-        the adaptive solvers and 'lbfgs' train faster from the smaller
-        weights. The output layer always uses Glorot's bound.
+        ``b = sqrt(6 / (fan_in + fan_out))`` (factor 2 for 'logistic'),
+        drawn from ``random_state`` in scikit-learn's order, so that the
+        same ``random_state`` starts from the same weights as
+        scikit-learn's estimator. 'he' is ``b = sqrt(6 / fan_in)``, which
+        keeps the variance of ReLU activations from shrinking through the
+        layers (deep ReLU networks under plain 'sgd' may train faster from
+        it, but a learning rate tuned for Glorot's weights can then
+        diverge). 'auto' takes He for the ReLU family ('relu',
+        'leaky_relu', 'elu', 'gelu', 'silu') under 'sgd' and Glorot
+        otherwise. The output layer always uses Glorot's bound.
 
     device : str, default='auto'
         Where to train: 'auto' (CUDA when available, else the CPU), 'cpu',
@@ -197,7 +209,9 @@ loss_ : float
         Names of features seen during fit, when X has string column names.
 
     n_iter_ : int
-        Number of epochs (iterations for 'lbfgs') run.
+        Number of epochs (iterations for 'lbfgs') run by the last call to
+        ``fit`` or ``partial_fit`` (1 for ``partial_fit``), as in
+        scikit-learn; ``loss_curve_`` and ``t_`` cover every call.
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -244,11 +258,7 @@ class _ClassifierBase(ClassifierMixin, BaseMLP):
             return incremental_classes
         if first:
             return classes
-        if (
-            self.warm_start
-            and not np.array_equal(classes, self.classes_)
-            and (not np.isin(classes, self.classes_).all())
-        ):
+        if self.warm_start and set(classes.tolist()) != set(self.classes_.tolist()):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as "
                 f"in the previous call to fit. Previously got {self.classes_}, "
@@ -345,7 +355,7 @@ class MLPClassifier(_ClassifierBase):
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
-        weight_init="auto",
+        weight_init="glorot",
         device="auto",
         precision="auto",
         class_weight=None,
@@ -407,7 +417,7 @@ class MLPClassifier(_ClassifierBase):
                     f"{self.n_outputs_}; set warm_start=False to refit."
                 )
             attrs = {"classes_": np.arange(n), "n_outputs_": n, "_multilabel": True}
-            return y_enc, attrs, MultilabelHead(n, 0.5)
+            return y_enc, attrs, ClassifierMultilabelHead(n, 0.5)
         if not first and getattr(self, "_multilabel", False):
             raise ValueError(
                 "The model was fitted on a multilabel indicator y; got "
@@ -415,19 +425,15 @@ class MLPClassifier(_ClassifierBase):
             )
         found = np.unique(y)
         cls = self._check_classes(found, first, classes)
-        if len(cls) < 2:
-            raise ValueError(
-                "Classifier can't train when only one class is present: got "
-                f"the single class {cls[0]!r} in y. Pass every class with "
-                "`classes=` to partial_fit, or give y with at least two classes."
-            )
-        head = BinaryHead(cls) if len(cls) == 2 else SoftmaxHead(cls)
+        # one class trains as scikit-learn does: one logistic unit whose
+        # targets are all 0, predicting that class everywhere
+        head = BinaryHead(cls) if len(cls) <= 2 else SoftmaxHead(cls)
         attrs = {"classes_": cls, "n_outputs_": head.n_outputs, "_multilabel": False}
         return head.encode(y), attrs, head
 
     def _head(self):
         if self._multilabel:
-            return MultilabelHead(self.n_outputs_, 0.5)
+            return ClassifierMultilabelHead(self.n_outputs_, 0.5)
         if self.out_activation_ == "softmax":
             return SoftmaxHead(self.classes_)
         return BinaryHead(self.classes_)
@@ -529,7 +535,9 @@ class MLPClassifier(_ClassifierBase):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))`` without underflow to ``-inf``.
+            ``log(predict_proba(X))``, without underflow to ``-inf`` for
+            single-label y; for a multilabel indicator y exactly
+            ``np.log(predict_proba(X))``, as scikit-learn.
         """
         z = self._raw_outputs(X)  # checks that the model is fitted first
         return self._head().log_proba(z)
@@ -569,6 +577,13 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     Parameters
     ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss function. 'squared_error' trains identity outputs;
+        'poisson' trains exp outputs (a log link) with the half Poisson
+        deviance, for counts or rates: it requires ``y >= 0`` (a negative
+        target is a ValueError) and ``predict`` returns ``exp`` of the
+        output layer's values.
+
     {COMMON_PARAMETERS}
 
     Attributes
@@ -582,8 +597,10 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
 
     Notes
     -----
-    The loss is ``0.5 * sum_k (y_k - f_k(x))**2`` averaged over the samples
-    (weighted by ``sample_weight``), plus the L2 penalty.
+    The 'squared_error' loss is ``0.5 * sum_k (y_k - f_k(x))**2`` averaged
+    over the samples (weighted by ``sample_weight``), plus the L2 penalty;
+    'poisson' is ``sum_k y_k log(y_k / mu_k) - y_k + mu_k`` with
+    ``mu = exp(f(x))``, averaged the same way.
 
     Examples
     --------
@@ -602,6 +619,74 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     True
     """
 
+    _parameter_constraints = {
+        **BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        weight_init="glorot",
+        device="auto",
+        precision="auto",
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            weight_init=weight_init,
+            device=device,
+            precision=precision,
+        )
+        self.loss = loss
+
     _y_numeric = True
 
     def _prepare_targets(self, y, first, classes=None):
@@ -614,9 +699,17 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
                 f"y has {n} output(s) but the model was fitted with "
                 f"{self.n_outputs_}; set warm_start=False to refit."
             )
-        return y2, {"n_outputs_": n, "_y_1d": y_1d}, IdentityHead(n)
+        head = PoissonHead(n) if self.loss == "poisson" else IdentityHead(n)
+        return head.encode(y2), {"n_outputs_": n, "_y_1d": y_1d}, head
+
+    def __setstate__(self, state):
+        # a model pickled before `loss` existed was trained with squared error
+        state.setdefault("loss", "squared_error")
+        super().__setstate__(state)
 
     def _head(self):
+        if self.out_activation_ == "exp":
+            return PoissonHead(self.n_outputs_)
         return IdentityHead(self.n_outputs_)
 
     @available_if(_stochastic)
@@ -744,7 +837,7 @@ default=None
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
-        weight_init="auto",
+        weight_init="glorot",
         device="auto",
         precision="auto",
         threshold=0.5,

@@ -8,14 +8,15 @@ numpy) into probabilities and predictions.  The estimators pick a head from
 their targets at fit time and rebuild it from their fitted attributes at
 predict time, so a head is never pickled.
 
-========================  =========  ====================  ==================
-head                      output     loss                  validation score
-========================  =========  ====================  ==================
-:class:`SoftmaxHead`      softmax    cross-entropy         accuracy
-:class:`BinaryHead`       logistic   binary cross-entropy  accuracy
-:class:`MultilabelHead`   logistic   binary cross-entropy  subset accuracy
-:class:`IdentityHead`     identity   squared error         R^2
-========================  =========  ====================  ==================
+========================  =========  =====================  ==================
+head                      output     loss                   validation score
+========================  =========  =====================  ==================
+:class:`SoftmaxHead`      softmax    cross-entropy          accuracy
+:class:`BinaryHead`       logistic   binary cross-entropy   accuracy
+:class:`MultilabelHead`   logistic   binary cross-entropy   subset accuracy
+:class:`IdentityHead`     identity   squared error          R^2
+:class:`PoissonHead`      exp        half Poisson deviance  R^2 of exp(z)
+========================  =========  =====================  ==================
 """
 
 import numpy as np
@@ -25,7 +26,7 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 class _ClassHead:
     """Single-label classification over ``classes`` (sorted labels)."""
 
-    stratify = True
+    stratify = False  # scikit-learn stratifies binary (and one-class) y only
     score = "accuracy"
     validation_name = "validation accuracy"
     multilabel = False
@@ -74,6 +75,7 @@ class BinaryHead(_ClassHead):
     loss = "binary_cross_entropy"
     torch_proba = "binary"
     n_outputs = 1
+    stratify = True
 
     def proba(self, z):
         p = expit(z.astype(np.float64))
@@ -84,6 +86,8 @@ class BinaryHead(_ClassHead):
         return np.hstack([log_expit(-z), log_expit(z)])
 
     def predict(self, z):
+        if len(self.classes) == 1:  # y had one class (scikit-learn trains it)
+            return np.repeat(self.classes, z.shape[0])
         return self.classes[(z[:, 0] > 0).astype(int)]
 
 
@@ -120,6 +124,16 @@ class MultilabelHead:
         return (self.proba(z) > self.thresholds).astype(int)
 
 
+class ClassifierMultilabelHead(MultilabelHead):
+    """MLPClassifier's multilabel y: ``log_proba`` is scikit-learn's
+    ``np.log(predict_proba)``, so that its argmax is ``predict_proba``'s
+    also where several probabilities round to 1."""
+
+    def log_proba(self, z):
+        with np.errstate(divide="ignore"):
+            return np.log(self.proba(z))
+
+
 class IdentityHead:
     """Regression: one identity output per target column, squared error."""
 
@@ -146,8 +160,32 @@ class IdentityHead:
         return z.ravel() if z.shape[1] == 1 else z
 
 
+class PoissonHead(IdentityHead):
+    """MLPRegressor(loss='poisson'): one exp output per target (the log
+    link), trained with the half Poisson deviance; predicts ``exp(z)``."""
+
+    out_activation = "exp"
+    loss = "poisson"
+    score = "r2_exp"
+
+    @staticmethod
+    def encode(y):
+        y = IdentityHead.encode(y)
+        if np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires y >= 0 (counts or rates); y has "
+                f"{int(np.sum(y < 0))} negative values (min {y.min():.6g})."
+            )
+        return y
+
+    @staticmethod
+    def predict(z):
+        return IdentityHead.predict(np.exp(z))
+
+
 LOSS_OF_ACTIVATION = {
     "softmax": "cross_entropy",
     "logistic": "binary_cross_entropy",
     "identity": "squared_error",
+    "exp": "poisson",
 }

@@ -62,8 +62,10 @@ def run_lbfgs(est, session, state, n_samples):
             "may contain large values and need to be preprocessed."
         )
     session.set_flat_weights(res.x)
-    state.n_iter += int(res.nit)
-    state.t += n_samples * int(res.nit)
+    # scikit-learn: the iterations of this call, at most max_iter
+    state.n_iter = min(int(res.nit), est.max_iter)
+    state.epochs_done += state.n_iter
+    state.t += n_samples * state.n_iter
     state.loss = float(res.fun)
     if state.best_loss is not None:
         state.best_loss = min(state.best_loss, float(res.fun))

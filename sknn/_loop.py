@@ -50,11 +50,14 @@ class FitState:
     best_validation_score: float = None
     learning_rate_init: float = None
     # private: the base rate (after 'adaptive' cuts) and the optimizer's
-    # moments, carried over by warm_start / partial_fit
+    # moments, carried over by partial_fit; the epochs run over all the
+    # calls (``n_iter_`` counts those of the current call only, as in
+    # scikit-learn), which the 'decay' schedule follows
     learning_rate: float = None
     optimizer_state: dict = None
+    epochs_done: int = 0
 
-    _PRIVATE = ("learning_rate", "optimizer_state")
+    _PRIVATE = ("learning_rate", "optimizer_state", "epochs_done")
 
     def mark(self):
         """What an epoch changes, to put back (:meth:`rewind`) when it is
@@ -70,6 +73,7 @@ class FitState:
             self.best_loss,
             self.best_validation_score,
             self.learning_rate,
+            self.epochs_done,
         )
 
     def recorded_since(self, mark):
@@ -84,7 +88,8 @@ class FitState:
 
     def rewind(self, mark):
         (self.n_iter, self.t, self.loss, n_loss, n_rate, n_scores) = mark[:6]
-        self.best_loss, self.best_validation_score, self.learning_rate = mark[6:]
+        self.best_loss, self.best_validation_score, self.learning_rate = mark[6:9]
+        self.epochs_done = mark[9]
         del self.loss_curve[n_loss:]
         del self.learning_rate_curve[n_rate:]
         if n_scores is not None:
@@ -100,22 +105,32 @@ class FitState:
     @classmethod
     def resume(cls, est, early, keep_optimizer):
         """The state a fit continues from: the estimator's history under
-        warm_start or partial_fit (``est`` fitted), else a fresh one."""
+        warm_start or partial_fit (``est`` fitted), else a fresh one.
+
+        As in scikit-learn, ``n_iter_`` restarts at 0 on every call while
+        ``t_`` and ``loss_curve_`` go on.  A warm-start ``fit`` starts a new
+        optimizer at ``learning_rate_init`` (forgetting 'adaptive' cuts and
+        the moments); ``partial_fit`` (``keep_optimizer``) keeps both.  A
+        rate found by ``learning_rate_init='auto'`` is kept either way, so
+        that it is searched once.
+        """
         if est is None:
             state = cls()
             state.best_loss = None if early else np.inf
             state.validation_scores = [] if early else None
             state.best_validation_score = -np.inf if early else None
             return state
+        keep_rate = keep_optimizer or est.learning_rate_init == "auto"
         state = cls(
-            n_iter=est.n_iter_,
+            n_iter=0,
             t=est.t_,
             loss=getattr(est, "loss_", None),
             loss_curve=list(est.loss_curve_),
             learning_rate_curve=list(getattr(est, "learning_rate_curve_", [])),
             learning_rate_init=getattr(est, "learning_rate_init_", None),
-            learning_rate=getattr(est, "_learning_rate", None),
+            learning_rate=getattr(est, "_learning_rate", None) if keep_rate else None,
             optimizer_state=(_saved_optimizer_state(est) if keep_optimizer else None),
+            epochs_done=getattr(est, "_epochs_done", est.n_iter_),
         )
         if early:
             was_early = getattr(est, "validation_scores_", None) is not None
@@ -159,20 +174,28 @@ class EpochPlan:
     dropout: list
     n_train: int  # training rows (after the validation split)
     early: bool
+    incremental: bool = False
 
 
 class Schedule:
     """The rate of each epoch from the base rate (``learning_rate``)."""
 
-    def __init__(self, kind, power_t, max_iter):
+    def __init__(self, kind, power_t, max_iter, incremental):
         self.kind, self.power_t, self.max_iter = kind, power_t, max_iter
+        self.incremental = incremental
 
     def rate(self, base, state):
         if self.kind == "invscaling":
+            # scikit-learn: a fit's new optimizer runs its first epoch at
+            # learning_rate_init; the rate falls with the samples seen (t_,
+            # carried over) from the end of that epoch on, and partial_fit
+            # goes on with the optimizer's last rate
+            if state.n_iter == 0 and not self.incremental:
+                return base
             return base / (state.t + 1) ** self.power_t
         if self.kind == "decay":
             span = max(self.max_iter - 1, 1)
-            return base * _DECAY_FACTOR ** min(state.n_iter / span, 1.0)
+            return base * _DECAY_FACTOR ** min(state.epochs_done / span, 1.0)
         return base
 
 
@@ -296,7 +319,7 @@ def run_epochs(est, session, state, plan, progress):
     """The epochs of one fit (an :class:`EpochPlan`); returns how the loop
     ended: 'converged' (a rule or a callback stopped it), 'interrupted' or
     'max_iter'."""
-    schedule = Schedule(est.learning_rate, est.power_t, est.max_iter)
+    schedule = Schedule(est.learning_rate, est.power_t, est.max_iter, plan.incremental)
     stopping = Stopping(est, session, plan.early)
     ended = "max_iter"
     start = state.mark()  # this call's epochs are the history after it
@@ -358,6 +381,7 @@ def _epoch(est, session, state, plan, progress, schedule, stopping):
     progress.begin_epoch()
     loss, finite = session.epoch(rate, plan.batch_size, est.shuffle, plan.dropout)
     state.n_iter += 1
+    state.epochs_done += 1
     state.t += plan.n_train
     state.loss = loss
     state.loss_curve.append(loss)
@@ -395,16 +419,19 @@ def finish(est, session, state, ended, plan, incremental):
         )
 
 
-def validation_split(est, X, y, sw, seed, stratify):
-    """The early-stopping split of X, y and the sample weights, or a
-    ValueError that names validation_fraction."""
+def validation_split(est, X, y, sw, random_state, stratify):
+    """The early-stopping split of X, y and the sample weights (drawn from
+    ``random_state``, as scikit-learn's), or a ValueError that names
+    validation_fraction."""
     parts = [X, y] + ([sw] if sw is not None else [])
     try:
         out = train_test_split(
             *parts,
-            random_state=seed,
+            random_state=random_state,
             test_size=est.validation_fraction,
-            stratify=y if stratify else None,
+            # scikit-learn stratifies on the binarized labels as a bool
+            # column (so its error names the class 'True')
+            stratify=(np.asarray(y) == 1).reshape(-1, 1) if stratify else None,
         )
     except ValueError as exc:
         raise ValueError(

@@ -236,7 +236,7 @@ def _emit_estimator(g, estimator, x, outputs, in_dtype, proba_dtype, keep_1d=Tru
 
     proba_type = _ELEM[proba_dtype.type](TP)
     if isinstance(estimator, MLPRegressor):
-        out = logits
+        out = g.node("Exp", [logits]) if estimator.out_activation_ == "exp" else logits
         if in_dtype != dtype:
             out = g.node("Cast", [out], to=_ELEM[in_dtype.type](TP))
         pred_type = _ELEM[in_dtype.type](TP)

@@ -180,23 +180,25 @@ def solver_settings(est):
     return {k: getattr(est, k) for k in names}
 
 
-def initial_weights(est, layer_sizes, seed):
-    """Uniform initial weights and biases in ``[-b, b]``, per layer.
+def initial_weights(est, layer_sizes, rng):
+    """Uniform initial weights and biases in ``[-b, b]``, per layer, drawn
+    from the generator ``rng`` in scikit-learn's order (each layer's weights,
+    then its biases, output layer included).
 
-    He, ``b = sqrt(6 / fan_in)``, for the hidden layers when
-    ``weight_init='he'``, or 'auto' with 'sgd' and a ReLU-family activation:
-    it keeps the variance of those activations from shrinking layer after
-    layer, which plain SGD needs since its steps scale with the gradients.
-    Otherwise scikit-learn's Glorot, ``b = sqrt(6 / (fan_in + fan_out))``
-    (2 instead of 6 for 'logistic').  The output layer always takes
-    Glorot's bound.
+    The default, ``weight_init='glorot'``, is scikit-learn's bound,
+    ``b = sqrt(6 / (fan_in + fan_out))`` (2 instead of 6 for 'logistic'), so
+    that a given ``random_state`` starts from scikit-learn's very weights.
+    'he', ``b = sqrt(6 / fan_in)``, for the hidden layers keeps the variance
+    of ReLU-family activations from shrinking layer after layer; 'auto'
+    takes He for the ReLU family under 'sgd' (whose steps scale with the
+    gradients) and Glorot otherwise.  The output layer always takes Glorot's
+    bound.
     """
     he = est.weight_init == "he" or (
         est.weight_init == "auto"
         and est.solver == "sgd"
         and est.activation in HE_FAMILY
     )
-    rng = np.random.RandomState(seed)
     coefs, intercepts = [], []
     n_layers = len(layer_sizes) - 1
     for i, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):

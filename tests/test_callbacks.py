@@ -66,7 +66,9 @@ def test_one_task_per_epoch_with_the_epoch_loss(iris):
 def test_a_callback_can_stop_training(iris):
     X, y = iris
     rec = Recorder(stop_after=3)
-    reg = MLPRegressor((8,), max_iter=50, tol=0, random_state=0, device="cpu")
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,), max_iter=50, tol=0, random_state=0, device="cpu"
+    )
     reg.set_callbacks(rec).fit(X, y.astype(float))
     assert reg.n_iter_ == 3
     assert len(reg.loss_curve_) == 3

@@ -128,12 +128,13 @@ def test_incremental_classifier_trains_block_by_block(client):
     )
     inc.fit(dX, dy, classes=classes)
     # One partial_fit call (one epoch over the block) per block.
-    assert inc.estimator_.n_iter_ == n_blocks
+    assert inc.estimator_.n_iter_ == 1  # the last call's epoch (scikit-learn)
+    assert len(inc.estimator_.loss_curve_) == n_blocks
     first = inc.estimator_.score(X, y)
 
     for _ in range(4):  # dask-ml passes classes= on every call
         inc.partial_fit(dX, dy, classes=classes)
-    assert inc.estimator_.n_iter_ == 5 * n_blocks
+    assert len(inc.estimator_.loss_curve_) == 5 * n_blocks
     assert inc.estimator_.score(X, y) > first
 
     pred = inc.predict(dX)
@@ -155,16 +156,22 @@ def test_incremental_regressor_trains_block_by_block(client):
     n_blocks = dX.numblocks[0]
 
     inc = dask_ml_wrappers.Incremental(
-        MLPRegressor((16,), learning_rate_init=0.01, random_state=0, device="cpu"),
+        MLPRegressor(
+            hidden_layer_sizes=(16,),
+            learning_rate_init=0.01,
+            random_state=0,
+            device="cpu",
+        ),
         random_state=0,
     )
     inc.fit(dX, dy)
-    assert inc.estimator_.n_iter_ == n_blocks
+    assert inc.estimator_.n_iter_ == 1  # the last call's epoch (scikit-learn)
+    assert len(inc.estimator_.loss_curve_) == n_blocks
     first = r2_score(y, inc.predict(dX).compute())
 
     for _ in range(4):
         inc.partial_fit(dX, dy)
-    assert inc.estimator_.n_iter_ == 5 * n_blocks
+    assert len(inc.estimator_.loss_curve_) == 5 * n_blocks
 
     pred = inc.predict(dX)
     assert isinstance(pred, da.Array)
@@ -185,7 +192,7 @@ def test_incremental_takes_1d_y_only(client, Estimator):
     Y = (X[:, :2] > 0).astype(int)
     dX = da.from_array(X, chunks=(100, X.shape[1]))
     dY = da.from_array(Y, chunks=(100, 2))
-    inc = dask_ml_wrappers.Incremental(Estimator((4,), device="cpu"))
+    inc = dask_ml_wrappers.Incremental(Estimator(hidden_layer_sizes=(4,), device="cpu"))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         inc.fit(dX, dY)
 
@@ -208,7 +215,8 @@ def test_fitted_estimator_predicts_identically_in_a_worker(client, Estimator):
         y = X[:, :2] @ np.array([1.0, -2.0])
     elif Estimator is MultiLabelMLP:
         y = np.column_stack([y == 0, y == 1, X[:, 0] > 0]).astype(int)
-    est = Estimator((8,), max_iter=5, random_state=0, device="cpu").fit(X, y)
+    est = Estimator(hidden_layer_sizes=(8,), max_iter=5, random_state=0, device="cpu")
+    est.fit(X, y)
     local = _predict_in_worker(est, X)
 
     # Explicit pickle bytes, and the estimator object scattered to a worker

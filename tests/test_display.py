@@ -185,7 +185,11 @@ def test_training_curve_lbfgs_and_other_estimators(digits):
 def test_training_curve_names_the_validation_score():
     X, y = make_regression(n_samples=80, n_features=4, random_state=0)
     reg = MLPRegressor(
-        (8,), early_stopping=True, max_iter=3, random_state=0, device="cpu"
+        hidden_layer_sizes=(8,),
+        early_stopping=True,
+        max_iter=3,
+        random_state=0,
+        device="cpu",
     ).fit(X, y)
     d = TrainingCurveDisplay.from_estimator(reg)
     assert d.validation_line_.get_label() == "validation R^2"

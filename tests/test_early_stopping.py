@@ -165,7 +165,10 @@ def test_warm_start_with_early_stopping_extends_scores(Est, iris):
     est.set_params(max_iter=8)
     est.fit(X, y)
     assert len(est.validation_scores_) > n_scores
-    assert len(est.validation_scores_) == est.n_iter_
+    # as scikit-learn: the scores go on like loss_curve_, while n_iter_
+    # counts the epochs of the latest fit
+    assert len(est.validation_scores_) == len(est.loss_curve_)
+    assert len(est.validation_scores_) == n_scores + est.n_iter_
 
 
 def test_plateau_of_training_loss_stops(iris_binary):

@@ -21,6 +21,7 @@ from sknn._engine.optim import OPTIMIZERS, Adam  # noqa: E402
 ACTIVATIONS = sorted(_ACTIVATIONS)
 LOSS_OF = {"softmax": "cross_entropy", "logistic": "binary_cross_entropy"}
 LOSS_OF["identity"] = "squared_error"
+LOSS_OF["exp"] = "poisson"
 KW = dict(dtype=torch.float64, device=torch.device("cpu"))
 
 
@@ -28,7 +29,7 @@ def _targets(out_activation, y, sw, n_out, pos_weight=None):
     return LOSSES[LOSS_OF[out_activation]].targets(y, sw, KW, n_out, pos_weight)
 
 
-OUTPUTS = ["softmax", "logistic-binary", "logistic-multilabel", "identity"]
+OUTPUTS = ["softmax", "logistic-binary", "logistic-multilabel", "identity", "exp"]
 
 
 def _problem(output, n, n_out, rng, weighted, pos_weight):
@@ -41,6 +42,9 @@ def _problem(output, n, n_out, rng, weighted, pos_weight):
     elif output == "logistic-multilabel":
         y = rng.randint(0, 2, (n, n_out)).astype(float)
         out_activation, n_classes = "logistic", None
+    elif output == "exp":  # Poisson counts, zeros included
+        y = rng.poisson(1.5, (n, n_out)).astype(float)
+        out_activation, n_classes = "exp", None
     else:
         y = rng.randn(n, n_out)
         out_activation, n_classes = "identity", None
@@ -118,6 +122,38 @@ def test_loss_matches_formula_softmax():
     logp = logp.numpy()
     coef = net.params[: net.n_coef].numpy()
     expected = -logp[np.arange(n), y].mean() + 0.5 * alpha * coef @ coef / n
+    assert loss == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_matches_formula_poisson(weighted):
+    """The batch loss is scikit-learn's half Poisson deviance, summed over
+    the outputs and averaged over the (weighted) samples, plus the penalty."""
+    from scipy.special import xlogy
+
+    rng = np.random.RandomState(4)
+    n, d, k = 13, 4, 2
+    y = rng.poisson(2.0, (n, k)).astype(float)
+    sw = rng.uniform(0.5, 2.0, n) if weighted else None
+    net = _net("relu", "exp", [d, 5, k], seed=3)
+    X = torch.from_numpy(rng.randn(n, d))
+    targets = _targets("exp", y, sw, k)
+    idx = torch.arange(n)
+    net.training_layers(n, [0.0, 0.0])
+    alpha = 0.1
+    loss = float(
+        net.loss_and_grad(
+            X, targets.take(idx), alpha, [0.0, 0.0], None, targets.scale(idx, n)
+        )
+    )
+    with torch.no_grad():
+        mu = torch.exp(
+            net.forward_reference(X, net.W, net.b, Activation("relu"))
+        ).numpy()
+    dev = (xlogy(y, y / mu) - y + mu).sum(axis=1)
+    w = np.ones(n) if sw is None else sw
+    coef = net.params[: net.n_coef].numpy()
+    expected = np.average(dev, weights=w) + 0.5 * alpha * coef @ coef / w.sum()
     assert loss == pytest.approx(expected, rel=1e-12)
 
 

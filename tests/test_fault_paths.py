@@ -510,13 +510,6 @@ def test_string_input_error_names_the_input(iris, culprit):
 # 14. where sknn and scikit-learn disagree on what is accepted
 # ---------------------------------------------------------------------------
 @pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor, MultiLabelMLP])
-@_xfail(
-    "partial_fit ignores early_stopping (BaseMLP._history / _run_stochastic: "
-    "early = early_stopping and not incremental); scikit-learn's _fit_stochastic "
-    "raises ValueError('partial_fit does not support early_stopping=True'), "
-    "first call included",
-    FAILED,
-)
 def test_partial_fit_with_early_stopping_raises(iris, Est):
     X, y = iris
     if Est is MultiLabelMLP:
@@ -527,12 +520,6 @@ def test_partial_fit_with_early_stopping_raises(iris, Est):
         est.partial_fit(X, y, **kwargs)
 
 
-@_xfail(
-    "_ClassifierBase._check_classes under warm_start only rejects labels not in "
-    "classes_; scikit-learn's _validate_input raises when set(unique_labels(y)) "
-    "!= set(classes_)",
-    FAILED,
-)
 def test_warm_start_with_fewer_classes_raises(iris):
     X, y = iris
     clf = _quiet_fit(MLPClassifier(warm_start=True, **FAST), X, y)
@@ -544,12 +531,6 @@ def test_warm_start_with_fewer_classes_raises(iris):
         clf.fit(X[y < 2], y[y < 2])
 
 
-@_xfail(
-    "MLPClassifier._prepare_targets raises for len(classes) < 2; scikit-learn "
-    "trains on one class (LabelBinarizer: one all-zero column, logistic output) "
-    "and predicts classes_[0]",
-    ValueError,
-)
 def test_single_class_y_trains_like_scikit_learn(iris):
     X, _ = iris
     y = np.full(len(X), 7)
@@ -564,13 +545,6 @@ def test_single_class_y_trains_like_scikit_learn(iris):
     "y",
     [[0, 0, 0, 1], ["a"] * 10 + ["b"] * 9 + ["c"]],
     ids=["binary", "multiclass-str"],
-)
-@_xfail(
-    "BaseMLP._split stratifies every single-label y on its encoded labels and "
-    "prefixes its own text; scikit-learn's _fit_stochastic stratifies only when "
-    "n_outputs_ == 1 (binary), on LabelBinarizer().transform(y).astype(bool), so "
-    "its message names the class 'True', and a multiclass y is split unstratified",
-    (AssertionError, ValueError),
 )
 def test_stratified_split_matches_scikit_learn(y):
     X = np.arange(2.0 * len(y)).reshape(len(y), 2)
@@ -587,12 +561,6 @@ def test_stratified_split_matches_scikit_learn(y):
         np.testing.assert_array_equal(clf.classes_, ref.classes_)
 
 
-@_xfail(
-    "MLPClassifier.predict_log_proba returns log_expit(z) for multilabel y, which "
-    "keeps apart outputs whose predict_proba rounds to 1.0; scikit-learn returns "
-    "np.log(predict_proba(X))",
-    AssertionError,
-)
 def test_log_proba_argmax_matches_proba_on_saturated_multilabel_rows():
     X, Y = make_multilabel_classification(n_samples=50, random_state=0)
     clf = MLPClassifier(solver="lbfgs", hidden_layer_sizes=30, random_state=0)

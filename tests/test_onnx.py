@@ -235,3 +235,20 @@ def test_import_sknn_does_not_import_onnx_or_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("two_d", [False, True])
+def test_poisson_regressor_exports_its_exp_output(dtype, two_d):
+    # loss='poisson' predicts exp of the last layer: the graph ends with Exp
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, N_FEATURES).astype(dtype)
+    y = rng.poisson(np.exp(0.5 * X[:, 0]), (2, 60)).T if two_d else None
+    y = rng.poisson(np.exp(0.5 * X[:, 0])) if y is None else y
+    est = MLPRegressor(
+        loss="poisson", hidden_layer_sizes=(5,), max_iter=5, random_state=0
+    )
+    est.set_params(device="cpu").fit(X, y)
+    model = to_onnx(est)
+    assert "Exp" in [node.op_type for node in model.graph.node]
+    _check_outputs(est, _session(model), X)

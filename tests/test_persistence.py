@@ -225,6 +225,17 @@ def test_pickle_from_before_weight_init_keeps_its_initialisation(activation, exp
     assert clone(loaded).fit(X, y).n_iter_ == est.n_iter_
 
 
+def test_regressor_pickled_before_loss_existed_loads_as_squared_error():
+    est, X, y = _fitted(MLPRegressor)
+    state = est.__getstate__()
+    del state["loss"]
+    loaded = MLPRegressor.__new__(MLPRegressor)
+    loaded.__setstate__(state)
+    assert loaded.get_params()["loss"] == "squared_error"
+    _assert_same_outputs(loaded, est, X)
+    assert clone(loaded).fit(X, y).loss_ == pytest.approx(clone(est).fit(X, y).loss_)
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_pickle_from_other_version_warns(cls, monkeypatch, tmp_path):
     """A pickle written by another sknn version (simulated by changing the

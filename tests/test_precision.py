@@ -134,7 +134,11 @@ def test_bfloat16_gradient_close_to_float32(activation, out_activation, n_out):
 def test_bfloat16_regressor(digits):
     X, y, _, _ = digits
     reg = MLPRegressor(
-        (16,), max_iter=3, random_state=0, device="cpu", precision="bfloat16"
+        hidden_layer_sizes=(16,),
+        max_iter=3,
+        random_state=0,
+        device="cpu",
+        precision="bfloat16",
     ).fit(X, y.astype(float))
     assert reg.predict(X).dtype == np.float32
     assert np.isfinite(reg.loss_curve_).all()

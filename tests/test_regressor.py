@@ -198,3 +198,79 @@ def test_changed_number_of_outputs_rejected_on_warm_start(regression_multi):
     reg = MLPRegressor(**dict(FAST, warm_start=True, max_iter=3)).fit(X, Y)
     with pytest.raises(ValueError, match="fitted with 3"):
         reg.fit(X, Y[:, 0])
+
+
+# ---------------------------------------------------------------------------
+# loss='poisson' (scikit-learn's MLPRegressor parameter)
+# ---------------------------------------------------------------------------
+def _counts(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-1, 1, (n, 3))
+    return X, rng.poisson(np.exp(0.8 * X[:, 0] - 0.5 * X[:, 1] + 0.3))
+
+
+def test_poisson_matches_scikit_learn_under_lbfgs():
+    # same initial weights, same loss, same full-batch L-BFGS: the same fit
+    import sklearn.neural_network as sk_nn
+
+    X, y = _counts()
+    params = dict(
+        loss="poisson", hidden_layer_sizes=(4,), solver="lbfgs", random_state=1
+    )
+    ref = sk_nn.MLPRegressor(**params, max_iter=50).fit(X, y)
+    reg = MLPRegressor(**params, max_iter=50, device="cpu").fit(X, y)
+    assert reg.out_activation_ == ref.out_activation_ == "exp"
+    assert reg.n_iter_ == ref.n_iter_
+    assert reg.loss_ == pytest.approx(ref.loss_, rel=1e-6)
+    assert_allclose(reg.predict(X), ref.predict(X), rtol=1e-5)
+    assert np.all(reg.predict(X) > 0)
+
+
+def test_poisson_predict_is_exp_of_the_network_output():
+    X, y = _counts()
+    reg = MLPRegressor(loss="poisson", **FAST).fit(X, y)
+    z = reg.to_torch()(__import__("torch").as_tensor(X)).detach().numpy().ravel()
+    assert_allclose(reg.predict(X), np.exp(z), rtol=1e-12)
+    # squared_error, the default, keeps the identity output
+    assert MLPRegressor(**FAST).fit(X, y).out_activation_ == "identity"
+
+
+def test_poisson_with_early_stopping_scores_exp_predictions():
+    X, y = _counts(400)
+    reg = MLPRegressor(loss="poisson", early_stopping=True, **FAST).fit(X, y)
+    assert np.isfinite(reg.validation_scores_).all()
+    assert reg.best_validation_score_ == max(reg.validation_scores_)
+    # R^2 of the predictions exp(z), as reg.score computes it (of z the
+    # score would be far lower: z is the log of the mean)
+    z = reg.to_torch()(__import__("torch").as_tensor(X)).detach().numpy().ravel()
+    r2_of_z = 1 - ((y - z) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    assert abs(reg.best_validation_score_ - reg.score(X, y)) < 0.15
+    assert reg.best_validation_score_ > r2_of_z + 0.2
+
+
+@pytest.mark.parametrize("y_neg", [[-1.0], [[0.0, -0.5]]])
+def test_poisson_rejects_negative_y_naming_y(y_neg):
+    X, y = _counts(10)
+    y = y.astype(float)
+    if len(y_neg[0:1]) and isinstance(y_neg[0], list):
+        y = np.column_stack([y, y])
+        y[3] = y_neg[0]
+    else:
+        y[3] = y_neg[0]
+    reg = MLPRegressor(loss="poisson", **FAST)
+    with pytest.raises(ValueError, match=r"loss='poisson' requires y >= 0.*\by\b"):
+        reg.fit(X, y)
+    assert not hasattr(reg, "coefs_")
+
+
+def test_accepts_scikit_learns_parameters():
+    import sklearn.neural_network as sk_nn
+
+    for params in (
+        sk_nn.MLPRegressor().get_params(),
+        sk_nn.MLPRegressor(loss="poisson").get_params(),
+    ):
+        reg = MLPRegressor(**params)
+        assert {k: reg.get_params()[k] for k in params} == params
+    # the signature is scikit-learn's: loss first, then the layer sizes
+    assert MLPRegressor("poisson", (3,)).get_params()["hidden_layer_sizes"] == (3,)

@@ -41,7 +41,9 @@ def _run(onx, feeds):
 
 
 def _net(cls, **kw):
-    return cls((12, 7), activation="tanh", max_iter=30, random_state=0, **kw)
+    return cls(
+        hidden_layer_sizes=(12, 7), activation="tanh", max_iter=30, random_state=0, **kw
+    )
 
 
 def _classification(n_classes, dtype):

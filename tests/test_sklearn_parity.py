@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import sklearn.neural_network as sk_nn
 from numpy.testing import assert_allclose, assert_almost_equal, assert_array_equal
 from sklearn.datasets import (
     load_digits,
@@ -324,19 +325,23 @@ def test_partial_fit_errors():
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
 
 
-def test_partial_fit_with_early_stopping_trains_without_validation(iris):
-    # scikit-learn raises "partial_fit does not support early_stopping=True".
-    # sknn's partial_fit runs its one epoch on all the data given and leaves
-    # early stopping to fit, so the same estimator serves both (dask-ml's
-    # Incremental calls partial_fit on estimators configured for fit).
+@pytest.mark.parametrize("fitted", [False, True])
+def test_partial_fit_with_early_stopping_raises(iris, fitted):
+    # scikit-learn's rule (MLP.py: "partial_fit does not support
+    # early_stopping=True"), on the first call as after a fit; the rejected
+    # call leaves the model as it was
     X, y = iris
-    clf = _quiet(
-        MLPClassifier(early_stopping=True, max_iter=5, random_state=0, **CPU).fit, X, y
-    )
-    n = clf.n_iter_
-    clf.partial_fit(X, y)
-    assert clf.n_iter_ == n + 1
-    assert clf.validation_scores_ is None
+    clf = MLPClassifier(early_stopping=True, max_iter=5, random_state=0, **CPU)
+    if fitted:
+        _quiet(clf.fit, X, y)
+        before = [c.copy() for c in clf.coefs_]
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    if fitted:
+        for a, b in zip(before, clf.coefs_):
+            assert_array_equal(a, b)
+    else:
+        assert not hasattr(clf, "coefs_")
 
 
 # ---------------------------------------------------------------------------
@@ -442,26 +447,38 @@ def test_warm_start_class_checks(iris):
         )
         with pytest.raises(ValueError, match=re.escape(message)):
             clf.fit(X, y_i)
-    # scikit-learn also rejects y with fewer classes ([0 1] after [0 1 2]);
-    # sknn accepts it: classes_ stays [0 1 2] and the fit continues, as
-    # partial_fit does for a batch that lacks a class
+    # as scikit-learn, also y with fewer classes ([0 1] after [0 1 2]);
+    # the rejected fit leaves the model as it was
     clf = _quiet(MLPClassifier(**params).fit, X, y)
-    _quiet(clf.fit, X, np.array([0] * 75 + [1] * 75))
+    before = [c.copy() for c in clf.coefs_]
+    message = (
+        "warm_start can only be used where `y` has the same classes as in "
+        "the previous call to fit. Previously got [0 1 2], `y` has [0 1]"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        clf.fit(X, np.array([0] * 75 + [1] * 75))
     assert_array_equal(clf.classes_, [0, 1, 2])
+    for a, b in zip(before, clf.coefs_):
+        assert_array_equal(a, b)
+    # partial_fit without warm_start may see a batch that lacks a class
+    inc = MLPClassifier(hidden_layer_sizes=2, random_state=0, **CPU)
+    inc.partial_fit(X, y, classes=[0, 1, 2])
+    inc.partial_fit(X[:100], y[:100])
+    assert_array_equal(inc.classes_, [0, 1, 2])
 
 
 @pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
 def test_warm_start_runs_max_iter_more_epochs(Est, iris):
-    # scikit-learn (test_warm_start_full_iteration) resets n_iter_ to the
-    # epochs of the latest fit: 3 and 3.  sknn counts every epoch the model
-    # has had, like t_ and loss_curve_ in both libraries: 3 then 6.
+    # scikit-learn (test_warm_start_full_iteration): n_iter_ is the epochs
+    # of the latest fit, 3 and 3, while t_ and loss_curve_ go on: 3 then 6
     X, y = iris
     clf = Est(hidden_layer_sizes=2, solver="sgd", warm_start=True, max_iter=3, **CPU)
     _quiet(clf.fit, X, y)
     assert clf.n_iter_ == 3
     _quiet(clf.fit, X, y)
-    assert clf.n_iter_ == 6
+    assert clf.n_iter_ == 3
     assert len(clf.loss_curve_) == 6
+    assert clf.t_ == 6 * X.shape[0]
 
 
 @pytest.mark.parametrize("Est", [MLPClassifier, MLPRegressor])
@@ -482,8 +499,8 @@ def test_warm_start_no_convergence_warns_every_time(Est, solver, iris):
     model.set_params(max_iter=20)
     with pytest.warns(ConvergenceWarning):
         model.fit(X, y)
-    # scikit-learn: 20 (the latest fit's); sknn: 10 + 20 (see above)
-    assert model.n_iter_ == 30
+    # scikit-learn's rule: the latest fit's epochs / iterations
+    assert model.n_iter_ == 20
 
 
 def test_learning_rate_over_warm_start(iris, capsys):
@@ -508,9 +525,17 @@ def test_learning_rate_over_warm_start(iris, capsys):
                 r"learning rate = ([0-9.e+-]+)", capsys.readouterr().out
             )
         ]
-        # the rate after two epochs of four samples (t = 8)
-        expected = 0.001 if schedule == "constant" else 0.001 / (8 + 1) ** 0.25
-        assert rates[-1] == pytest.approx(expected, rel=1e-5)
+        # as scikit-learn: every warm fit's new optimizer runs its first epoch
+        # at learning_rate_init, whatever t_ (8 here) it goes on from
+        assert rates == pytest.approx([0.001] * 3, rel=1e-5)
+    # within a fit, 'invscaling' follows t_: epoch 2 of the next fit runs at
+    # 0.001 / (t_ + 1) ** 0.25 with t_ = 4 epochs of 4 samples so far
+    clf.set_params(max_iter=2)
+    _quiet(clf.fit, X, y)
+    rates = re.findall(r"learning rate = ([0-9.e+-]+)", capsys.readouterr().out)
+    assert [float(r) for r in rates] == pytest.approx(
+        [0.001, 0.001 / (16 + 1) ** 0.25], rel=1e-5
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -595,3 +620,39 @@ def test_feature_names_kept_through_early_stopping_split(Est):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     assert list(model.feature_names_in_) == ["colname_a", "colname_b"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.2),
+        dict(solver="adam", batch_size=32),
+        dict(solver="adam", early_stopping=True, n_iter_no_change=3),
+        dict(solver="sgd", momentum=0.5, shuffle=False),
+    ],
+    ids=["sgd-invscaling", "adam-b32", "adam-early", "sgd-no-shuffle"],
+)
+def test_minibatch_fit_follows_scikit_learns_path(params):
+    # the same initial weights, early-stopping split and epoch order as
+    # scikit-learn (all drawn from random_state in its order): the fits agree
+    # to rounding, epoch after epoch, with minibatches (digits: 9 per epoch)
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import MinMaxScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = MinMaxScaler().fit_transform(X)
+    kw = dict(hidden_layer_sizes=(20,), max_iter=8, random_state=0, **params)
+    ref = _quiet(sk_nn.MLPClassifier(**kw).fit, X, y)
+    ours = _quiet(MLPClassifier(**kw, **CPU).fit, X, y)
+    assert ours.n_iter_ == ref.n_iter_
+    assert_allclose(ours.loss_curve_, ref.loss_curve_, rtol=1e-9)
+    if params.get("early_stopping"):
+        assert_allclose(ours.validation_scores_, ref.validation_scores_, rtol=1e-12)
+    assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-7, atol=1e-9)
+    # partial_fit draws a fresh generator per call, as scikit-learn
+    ref_p = sk_nn.MLPClassifier(**dict(kw, early_stopping=False))
+    ours_p = MLPClassifier(**dict(kw, early_stopping=False), **CPU)
+    for _ in range(3):
+        ref_p.partial_fit(X, y, classes=np.arange(10))
+        ours_p.partial_fit(X, y, classes=np.arange(10))
+    assert_allclose(ours_p.loss_curve_, ref_p.loss_curve_, rtol=1e-9)

@@ -2,6 +2,7 @@
 the automatic learning rate, activations and their initialisation."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -163,7 +164,7 @@ def _printed_rates(capsys, est, X, y):
     est.fit(X, y)
     out = capsys.readouterr().out
     rates = np.array(est.learning_rate_curve_[before:])
-    assert len(rates) == len(est.loss_curve_) - before  # one rate per epoch
+    assert len(rates) == len(est.loss_curve_) - before == est.n_iter_
     printed = [float(m.group(2)) for m in map(_RATE.match, out.splitlines()) if m]
     if est.verbose:
         assert_allclose(printed, rates, rtol=1e-5)  # %.6g in the printed line
@@ -203,8 +204,9 @@ def test_invscaling_rate(capsys, iris):
     assert_allclose(rates, 0.5 / (t + 1) ** 0.5, rtol=1e-5)
 
 
-def test_invscaling_continues_over_warm_start(capsys, iris):
+def test_invscaling_over_warm_start_follows_scikit_learn(capsys, iris):
     X, y = iris
+    n = X.shape[0]
     est = MLPClassifier(
         solver="sgd",
         learning_rate="invscaling",
@@ -218,8 +220,19 @@ def test_invscaling_continues_over_warm_start(capsys, iris):
     )
     for _ in range(3):
         rates, _ = _printed_rates(capsys, est, X, y)
-    # the third epoch runs at lr / (2 n + 1) ** power_t
-    assert_allclose(rates[-1], 0.2 / (2 * X.shape[0] + 1) ** 0.25, rtol=1e-5)
+        # each warm fit starts a new optimizer at learning_rate_init
+        assert_allclose(rates, [0.2], rtol=1e-12)
+    # later epochs of a fit follow the carried t_: after 3 epochs, epoch 2
+    # of a 3-epoch fit runs at lr / (4 n + 1) ** power_t, epoch 3 at 5 n
+    est.set_params(max_iter=3)
+    rates, _ = _printed_rates(capsys, est, X, y)
+    expected = [0.2, 0.2 / (4 * n + 1) ** 0.25, 0.2 / (5 * n + 1) ** 0.25]
+    assert_allclose(rates, expected, rtol=1e-5)
+    # partial_fit keeps the optimizer and its rate: no restart
+    est.partial_fit(X, y)
+    out = capsys.readouterr().out.splitlines()
+    rates = [float(m.group(2)) for m in map(_RATE.match, out) if m]
+    assert_allclose(rates[-1], 0.2 / (6 * n + 1) ** 0.25, rtol=1e-5)
 
 
 def test_adaptive_rate_divides_by_five_on_plateau(capsys, iris_binary):
@@ -351,6 +364,7 @@ def test_every_activation_fits(activation, iris):
 
 
 def _initial_weights(activation, solver="sgd", weight_init="auto"):
+    # weight_init='auto' is sknn's ReLU-aware option (He under 'sgd')
     """Weights after one epoch at a negligible rate: the initialisation."""
     rng = np.random.RandomState(0)
     X = rng.randn(64, 300)
@@ -441,6 +455,37 @@ def test_adam_trains_faster_from_the_auto_init_than_from_he():
         assert losses["auto"] < losses["he"] - 0.05
 
 
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("Est", ["MLPClassifier", "MLPRegressor"])
+def test_default_init_draws_scikit_learns_weights(Est, solver, activation):
+    """The default weight_init='glorot' starts from scikit-learn's very weights
+    (same generator, same order, output layer included), whatever the solver."""
+    import sklearn.neural_network as sk_nn
+
+    import sknn
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 7)
+    y = rng.randint(0, 3, 40) if Est == "MLPClassifier" else rng.randn(40)
+    params = dict(
+        hidden_layer_sizes=(6, 5),
+        activation=activation,
+        solver=solver,
+        momentum=0.0,
+        learning_rate_init=1e-12,
+        max_iter=1,
+        random_state=3,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = getattr(sk_nn, Est)(**params).fit(X, y)
+        ours = getattr(sknn, Est)(**params, device="cpu").fit(X, y)
+    assert ours.weight_init == "glorot"
+    for a, b in zip(ours.coefs_ + ours.intercepts_, ref.coefs_ + ref.intercepts_):
+        assert_allclose(a, b, rtol=0, atol=1e-9)
+
+
 def test_he_init_keeps_relu_activations_from_shrinking():
     # the point of matching the initialisation to the activation: with He,
     # ReLU activations keep their scale through depth
@@ -450,6 +495,7 @@ def test_he_init_keeps_relu_activations_from_shrinking():
     clf = MLPClassifier(
         hidden_layer_sizes=(100,) * 6,
         solver="sgd",
+        weight_init="he",
         momentum=0.0,
         learning_rate_init=1e-12,
         max_iter=1,

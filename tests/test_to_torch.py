@@ -33,7 +33,12 @@ def _data(kind, dtype=np.float64):
 def _fit(cls, kind, activation="tanh", dtype=np.float64, **kw):
     X, y = _data(kind, dtype)
     est = cls(
-        (7, 6), activation=activation, max_iter=20, random_state=0, device="cpu", **kw
+        hidden_layer_sizes=(7, 6),
+        activation=activation,
+        max_iter=20,
+        random_state=0,
+        device="cpu",
+        **kw,
     )
     return est.fit(X, y), X
 

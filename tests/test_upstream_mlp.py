@@ -90,57 +90,9 @@ def _xfail(reason, raises):
     return pytest.mark.xfail(strict=True, raises=raises, reason=f"{reason} (issue 13)")
 
 
-_N_ITER = (
-    "n_iter_ accumulates over warm-start fits (BaseMLP._history carries n_iter_; "
-    "_run_lbfgs adds res.nit); scikit-learn's n_iter_ counts the epochs / L-BFGS "
-    "iterations of the current fit call"
-)
-XFAIL = {
-    "test_early_stopping_stratified": _xfail(
-        "BaseMLP._split stratifies on the encoded labels, so train_test_split names "
-        "class [1]; scikit-learn stratifies on LabelBinarizer().transform(y) cast to "
-        "bool and the message names ['True']",
-        AssertionError,
-    ),
-    "test_lbfgs_regression": _xfail(
-        "initial weights come from RandomState(randint seed) drawn off random_state "
-        "(BaseMLP._fit_unguarded / _init_weights), not from check_random_state("
-        "random_state) directly as scikit-learn's _init_coef; from sknn's start "
-        "L-BFGS stops after 7 iterations (logistic, R^2 0.81 < 0.98)",
-        AssertionError,
-    ),
-    "test_mlp_partial_fit_after_fit": _xfail(
-        "partial_fit ignores early_stopping=True (BaseMLP._history / "
-        "_run_stochastic: early = early_stopping and not incremental) instead of "
-        "raising ValueError('partial_fit does not support early_stopping=True')",
-        pytest.fail.Exception,
-    ),
-    "test_mlp_vs_poisson_glm_equivalent": _xfail(
-        "MLPRegressor has no `loss` parameter ('squared_error' | 'poisson': exp "
-        "output activation, half Poisson deviance)",
-        TypeError,
-    ),
-    "test_mlp_warm_start_no_convergence": _xfail(_N_ITER, AssertionError),
-    "test_warm_start_full_iteration": _xfail(_N_ITER, AssertionError),
-    "test_predict_proba_multilabel": _xfail(
-        "MLPClassifier.predict_log_proba returns log_expit(z), which keeps apart "
-        "outputs whose predict_proba rounds to 1.0, so argmax differs from "
-        "argmax(predict_proba); scikit-learn returns np.log(predict_proba(X))",
-        AssertionError,
-    ),
-    "test_preserve_feature_names[MLPClassifier]": _xfail(
-        "MLPClassifier._prepare_targets raises on single-class y; scikit-learn "
-        "trains it (LabelBinarizer: one all-zero column, logistic output, predict "
-        "returns classes_[0])",
-        ValueError,
-    ),
-    "test_warm_start": _xfail(
-        "_ClassifierBase._check_classes under warm_start only rejects labels not "
-        "in classes_; scikit-learn raises whenever set(unique_labels(y)) != "
-        "set(classes_)",
-        pytest.fail.Exception,
-    ),
-}
+# every upstream failure of issue 13 is fixed; a new one gets its entry here,
+# ``"test_id": _xfail("root cause", ExpectedException)``
+XFAIL = {}
 
 MARKS_BY_ID = {
     **{name: [pytest.mark.skip(reason=why)] for name, why in PRIVATE.items()},
@@ -244,19 +196,7 @@ def test_public_gradient(impl, n_labels, activation):
     np.testing.assert_allclose((theta - after) / eta, numgrad, rtol=0, atol=1e-7)
 
 
-_WARM_LR = (
-    "learning_rate='invscaling' under warm_start: sknn's first epoch of the "
-    "second fit uses learning_rate_init / (t_ + 1)**power_t (BaseMLP."
-    "_scheduled_rate with the carried t_) and a later set_params("
-    "learning_rate_init=...) is ignored (BaseMLP._history carries _learning_rate); "
-    "scikit-learn builds a new SGDOptimizer per fit, whose first epoch uses "
-    "learning_rate_init"
-)
-
-
-@pytest.mark.parametrize(
-    "impl", [_impl("sklearn"), _impl("sknn", _xfail(_WARM_LR, AssertionError))]
-)
+@pytest.mark.parametrize("impl", [_impl("sklearn"), _impl("sknn")])
 def test_public_learning_rate_warmstart(impl):
     # test_learning_rate_warmstart, publicly: each warm-start fit restarts
     # the rate at learning_rate_init (its schedule then continues from the

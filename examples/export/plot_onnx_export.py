@@ -74,7 +74,9 @@ assert np.abs(proba - clf.predict_proba(X)).max() < 1e-5
 # takes as bytes.
 X, y = load_diabetes(return_X_y=True)
 X = StandardScaler().fit_transform(X)
-reg = MLPRegressor((64,), learning_rate_init=0.01, max_iter=300, random_state=0)
+reg = MLPRegressor(
+    hidden_layer_sizes=(64,), learning_rate_init=0.01, max_iter=300, random_state=0
+)
 reg.fit(X, y)
 
 model = to_onnx(reg)

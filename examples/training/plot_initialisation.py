@@ -114,8 +114,10 @@ plt.show()
 # both starts reach about the same accuracy here), but only the
 # initialisation fixes the signal at every depth at once.
 #
-# The default, ``weight_init='auto'``, follows these results: He for the
-# ReLU family under ``'sgd'``, Glorot (scikit-learn's start) under the
+# The default, ``weight_init='glorot'``, is scikit-learn's start (the very
+# weights scikit-learn draws for the same ``random_state``), so that settings
+# tuned on scikit-learn carry over. ``weight_init='auto'`` follows these
+# results instead: He for the ReLU family under ``'sgd'``, Glorot under the
 # adaptive solvers and ``'lbfgs'``. Whichever start you use,
 # :ref:`sphx_glr_auto_examples_training_plot_hidden_units.py` shows how to
 # check afterwards that the units are neither dead nor saturated.

@@ -89,7 +89,10 @@ class EpochOrder:
         """Draw the epoch's order and permute into the buffers."""
         if not self.shuffle:
             return
-        self.perm = np_rng.permutation(self.n)
+        # scikit-learn's order: each epoch shuffles the previous epoch's
+        # order (sample_idx = shuffle(sample_idx, random_state))
+        step = np_rng.permutation(self.n)
+        self.perm = step if self.perm is None else self.perm[step]
         perm = torch.from_numpy(self.perm).to(device)
         if self.dense_X is not None:
             torch.index_select(self.rows.X, 0, perm, out=self.dense_X)

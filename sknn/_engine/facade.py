@@ -179,10 +179,12 @@ class Session:
             self.net, hyper, self.rows, self.targets, dropout, batch_size, seed
         )
 
-    def start(self, hyper, lr, seed, optimizer_state=None):
+    def start(self, hyper, lr, seed, optimizer_state=None, shuffle_rng=None):
         """The optimizer of ``hyper['solver']``, resuming ``optimizer_state``
-        (from :meth:`optimizer_state`) when given."""
-        self.trainer = Trainer(self.net, hyper, lr, seed)
+        (from :meth:`optimizer_state`) when given; ``shuffle_rng`` (a numpy
+        RandomState) draws the epochs' order, as scikit-learn's
+        ``shuffle(sample_idx, rng)``."""
+        self.trainer = Trainer(self.net, hyper, lr, seed, shuffle_rng)
         self.solver = hyper["solver"]
         if optimizer_state is not None:
             self.trainer.optimizer.load_state_dict(optimizer_state, self.solver)

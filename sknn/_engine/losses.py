@@ -12,7 +12,9 @@ respect to the output pre-activation ``z``:
   label): ``loss = sum(weight * softplus(z) - target * z)``, ``dloss/dz =
   weight * sigmoid(z) - target``, with ``weight = w * (1 + (pos_weight - 1)
   y)`` and ``target = w * pos_weight * y``;
-* squared error over the identity: ``loss = sum(0.5 * weight * (z - y)^2)``.
+* squared error over the identity: ``loss = sum(0.5 * weight * (z - y)^2)``;
+* half Poisson deviance over exp: ``loss = sum(weight * (exp(z) - y z +
+  y log y - y))``, ``dloss/dz = weight * (exp(z) - y)``.
 
 ``weight`` is None when every coefficient is 1 (no sample, class or
 positive weights), which saves a multiplication and an index per batch.
@@ -177,10 +179,46 @@ class SquaredError:
         return z
 
 
+class Poisson:
+    """Exp outputs (the log link), one per target: the half Poisson deviance
+    ``y log(y / mu) - y + mu`` with ``mu = exp(z)``, scikit-learn's
+    ``loss='poisson'`` (its constant ``y log y - y`` included, so that the
+    loss values agree); ``dloss/dz = weight * (exp(z) - y)``."""
+
+    output_activation = "exp"
+
+    def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None):
+        return SquaredError.targets(self, y, sample_weight, kw, n_outputs)
+
+    @staticmethod
+    def _deviance(z, mu, target):
+        return mu - target * z + torch.xlogy(target, target) - target
+
+    @classmethod
+    def delta_and_loss(cls, z, weight, target):
+        mu = torch.exp(z)
+        half = cls._deviance(z, mu, target)
+        delta = mu.sub_(target)
+        if weight is None:
+            return delta, half.sum()
+        delta.mul_(weight)
+        return delta, torch.dot(half.view(-1), weight.expand_as(half).reshape(-1))
+
+    @classmethod
+    def reference(cls, z, weight, target):
+        weight = 1.0 if weight is None else weight
+        return (weight * cls._deviance(z, torch.exp(z), target)).sum()
+
+    @staticmethod
+    def output(z):
+        return torch.exp(z)
+
+
 LOSSES = {
     "cross_entropy": CrossEntropy(),
     "binary_cross_entropy": BinaryCrossEntropy(),
     "squared_error": SquaredError(),
+    "poisson": Poisson(),
 }
 
 
@@ -228,4 +266,14 @@ def r2(z, y, w, thresholds=None):
     return float(score.mean().item())
 
 
-SCORES = {"accuracy": accuracy, "subset_accuracy": subset_accuracy, "r2": r2}
+def r2_exp(z, y, w, thresholds=None):
+    """R^2 of ``exp(z)``: a Poisson regressor's predictions."""
+    return r2(torch.exp(z), y, w)
+
+
+SCORES = {
+    "accuracy": accuracy,
+    "subset_accuracy": subset_accuracy,
+    "r2": r2,
+    "r2_exp": r2_exp,
+}

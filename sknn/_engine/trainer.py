@@ -47,12 +47,18 @@ class Trainer:
     ``epsilon``, ``precision``.
     """
 
-    def __init__(self, net, hyper, lr, seed):
+    def __init__(self, net, hyper, lr, seed, shuffle_rng=None):
         self.net = net
         self.device = net.device
         self.generator = torch.Generator(device=net.device)
         self.generator.manual_seed(int(seed))
-        self.np_rng = np.random.RandomState(int(seed) % (2**32 - 1))
+        # the epochs' order: scikit-learn's generator when given (the
+        # estimator's random_state, so that the order is scikit-learn's)
+        self.np_rng = (
+            np.random.RandomState(int(seed) % (2**32 - 1))
+            if shuffle_rng is None
+            else shuffle_rng
+        )
         name = hyper["solver"]
         self.optimizer = OPTIMIZERS[name](
             net.params,
