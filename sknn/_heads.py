@@ -26,6 +26,7 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 class _ClassHead:
     """Single-label classification over ``classes`` (sorted labels)."""
 
+    onnx_tail = "classes"  # the nodes sknn/_onnx.py writes after the network
     stratify = False  # scikit-learn stratifies binary (and one-class) y only
     score = "accuracy"
     validation_name = "validation accuracy"
@@ -98,6 +99,7 @@ class MultilabelHead:
     out_activation = "logistic"
     loss = "binary_cross_entropy"
     torch_proba = "sigmoid"
+    onnx_tail = "multilabel"
     score = "subset_accuracy"
     validation_name = "validation subset accuracy"
     stratify = False
@@ -140,6 +142,7 @@ class IdentityHead:
     out_activation = "identity"
     loss = "squared_error"
     torch_proba = None
+    onnx_tail = "regression"
     score = "r2"
     validation_name = "validation R^2"
     stratify = False

@@ -182,30 +182,101 @@ def _model_dtype(estimator):
     return dtype
 
 
-def _emit_estimator(g, estimator, x, outputs, in_dtype, proba_dtype, keep_1d=True):
-    """Write the nodes computing ``estimator``'s predictions from the input
-    ``x`` (of dtype ``in_dtype``) into the emitter ``g``.
+class _Tail:
+    """What the nodes after the network need: the emitter, the model's and
+    the input's dtypes, the output names, the probabilities' dtype."""
 
-    ``outputs`` maps ``'predictions'`` (regressor) or ``'label'`` and
-    ``'probabilities'`` (classifiers) to the names the results get.
-    Probabilities are computed in float64 and given in ``proba_dtype``;
-    regression outputs come in ``in_dtype`` (the standalone model passes the
-    model's dtype, so no cast is added there), 1-D for a regressor with one
-    output when ``keep_1d`` (as ``predict``), else 2-D.  Returns, for each output key,
-    its (ONNX data type, shape) with ``None`` for the batch dimension.  The
-    standalone model (:func:`to_onnx`) and the skl2onnx converter
-    (``sknn._skl2onnx``) both call this: the network is written once.
-    """
-    from ._classes import MLPRegressor, MultiLabelMLP
+    def __init__(self, g, dtype, in_dtype, proba_dtype, outputs):
+        self.g, self.TP = g, g.onnx.TensorProto
+        self.dtype, self.in_dtype, self.proba_dtype = dtype, in_dtype, proba_dtype
+        self.outputs = outputs
+        self.proba_type = _ELEM[proba_dtype.type](self.TP)
 
-    TP = g.onnx.TensorProto
-    dtype = _model_dtype(estimator)
-    in_dtype, proba_dtype = np.dtype(in_dtype), np.dtype(proba_dtype)
-    elem = _ELEM[dtype.type](TP)
-    if in_dtype != dtype:  # e.g. a float32 pipeline around a float64 network
-        x = g.node("Cast", [x], "x_cast", to=elem)
+    def as_double(self, x):
+        if self.dtype == np.float64:
+            return x
+        return self.g.node("Cast", [x], to=self.TP.DOUBLE)
 
-    # The network: Gemm per layer, the hidden activation between layers.
+    def proba_out(self, stem, op, inputs, **attrs):
+        """The float64 probabilities node, cast to the probabilities' dtype."""
+        g, name = self.g, self.outputs["probabilities"]
+        if self.proba_dtype == np.float64:
+            return g.node(op, inputs, output=name, **attrs)
+        p = g.node(op, inputs, stem, **attrs)
+        g.node("Cast", [p], output=name, to=self.proba_type)
+        return p
+
+
+def _regression_tail(t, head, logits, n_out, keep_1d):
+    g, TP = t.g, t.TP
+    out = g.node("Exp", [logits]) if head.out_activation == "exp" else logits
+    if t.in_dtype != t.dtype:
+        out = g.node("Cast", [out], to=_ELEM[t.in_dtype.type](TP))
+    pred_type = _ELEM[t.in_dtype.type](TP)
+    if n_out == 1 and keep_1d:  # predict ravels one output, 1-D y or not
+        g.node(
+            "Reshape",
+            [out, g.const(np.array([-1], np.int64))],
+            output=t.outputs["predictions"],
+        )
+        return {"predictions": (pred_type, [None])}
+    g.node("Identity", [out], output=t.outputs["predictions"])
+    return {"predictions": (pred_type, [None, n_out])}
+
+
+def _multilabel_tail(t, head, logits, n_out, keep_1d):
+    g = t.g
+    proba = t.proba_out("proba", "Sigmoid", [t.as_double(logits)])
+    above = g.node("Greater", [proba, g.const(head.thresholds.astype(np.float64))])
+    g.node("Cast", [above], output=t.outputs["label"], to=t.TP.INT64)
+    return {
+        "label": (t.TP.INT64, [None, n_out]),
+        "probabilities": (t.proba_type, [None, n_out]),
+    }
+
+
+def _class_tail(t, head, logits, n_out, keep_1d):
+    g, TP = t.g, t.TP
+    label_type, classes = _label_tensor(g.onnx, head.classes)
+    n_classes = len(classes)
+    if n_out == 1:  # binary: one logistic unit
+        p = g.node("Sigmoid", [t.as_double(logits)])
+        q = g.node("Sub", [g.const(np.array(1.0)), p])
+        t.proba_out("proba", "Concat", [q, p], axis=1)
+        positive = g.node("Greater", [logits, g.const(np.array(0.0, t.dtype))])
+        index = g.node(
+            "Reshape",
+            [
+                g.node("Cast", [positive], to=TP.INT64),
+                g.const(np.array([-1], np.int64)),
+            ],
+        )
+    else:
+        t.proba_out("proba", "Softmax", [t.as_double(logits)], axis=1)
+        index = g.node("ArgMax", [logits], axis=1, keepdims=0)
+    classes_name = g.tensor(
+        "classes",
+        label_type,
+        [n_classes],
+        [c.encode() for c in classes] if label_type == TP.STRING else classes.tolist(),
+    )
+    g.node("Gather", [classes_name, index], output=t.outputs["label"], axis=0)
+    return {
+        "label": (label_type, [None]),
+        "probabilities": (t.proba_type, [None, n_classes]),
+    }
+
+
+# the nodes after the network, by the head's ``onnx_tail``
+_TAILS = {
+    "regression": _regression_tail,
+    "multilabel": _multilabel_tail,
+    "classes": _class_tail,
+}
+
+
+def _emit_network(g, estimator, x, dtype):
+    """Gemm per layer with the hidden activation between: the logits."""
     a = x
     n_layers = len(estimator.coefs_)
     for i, (W, b) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
@@ -219,81 +290,33 @@ def _emit_estimator(g, estimator, x, outputs, in_dtype, proba_dtype, keep_1d=Tru
             f"z{i}",
         )
         a = _activation(g, estimator.activation, z, dtype) if i < n_layers - 1 else z
-    logits = a
+    return a
+
+
+def _emit_estimator(g, estimator, x, outputs, in_dtype, proba_dtype, keep_1d=True):
+    """Write the nodes computing ``estimator``'s predictions from the input
+    ``x`` (of dtype ``in_dtype``) into the emitter ``g``.
+
+    ``outputs`` maps ``'predictions'`` (regressor) or ``'label'`` and
+    ``'probabilities'`` (classifiers) to the names the results get.
+    Probabilities are computed in float64 and given in ``proba_dtype``;
+    regression outputs come in ``in_dtype`` (the standalone model passes the
+    model's dtype, so no cast is added there), 1-D for a regressor with one
+    output when ``keep_1d`` (as ``predict``), else 2-D.  Returns, for each
+    output key, its (ONNX data type, shape) with ``None`` for the batch
+    dimension.  The standalone model (:func:`to_onnx`) and the skl2onnx
+    converter (``sknn._skl2onnx``) both call this: the network is written
+    once, and the output head says which tail follows it.
+    """
+    dtype = _model_dtype(estimator)
+    in_dtype, proba_dtype = np.dtype(in_dtype), np.dtype(proba_dtype)
+    if in_dtype != dtype:  # e.g. a float32 pipeline around a float64 network
+        x = g.node("Cast", [x], "x_cast", to=_ELEM[dtype.type](g.onnx.TensorProto))
+    logits = _emit_network(g, estimator, x, dtype)
+    head = estimator._head()
+    tail = _Tail(g, dtype, in_dtype, proba_dtype, outputs)
     n_out = estimator.coefs_[-1].shape[1]
-
-    def as_double(x):
-        return x if dtype == np.float64 else g.node("Cast", [x], to=TP.DOUBLE)
-
-    def proba_out(stem, op, inputs, **attrs):
-        """The float64 probabilities node, cast to ``proba_dtype``."""
-        name = outputs["probabilities"]
-        if proba_dtype == np.float64:
-            return g.node(op, inputs, output=name, **attrs)
-        p = g.node(op, inputs, stem, **attrs)
-        g.node("Cast", [p], output=name, to=_ELEM[proba_dtype.type](TP))
-        return p
-
-    proba_type = _ELEM[proba_dtype.type](TP)
-    if isinstance(estimator, MLPRegressor):
-        out = g.node("Exp", [logits]) if estimator.out_activation_ == "exp" else logits
-        if in_dtype != dtype:
-            out = g.node("Cast", [out], to=_ELEM[in_dtype.type](TP))
-        pred_type = _ELEM[in_dtype.type](TP)
-        if n_out == 1 and keep_1d:  # predict ravels one output, 1-D y or not
-            g.node(
-                "Reshape",
-                [out, g.const(np.array([-1], np.int64))],
-                output=outputs["predictions"],
-            )
-            return {"predictions": (pred_type, [None])}
-        g.node("Identity", [out], output=outputs["predictions"])
-        return {"predictions": (pred_type, [None, n_out])}
-    if isinstance(estimator, MultiLabelMLP):
-        proba = proba_out("proba", "Sigmoid", [as_double(logits)])
-        thresholds = np.broadcast_to(estimator._thresholds(n_out), (n_out,))
-        above = g.node("Greater", [proba, g.const(thresholds.astype(np.float64))])
-        g.node("Cast", [above], output=outputs["label"], to=TP.INT64)
-        return {
-            "label": (TP.INT64, [None, n_out]),
-            "probabilities": (proba_type, [None, n_out]),
-        }
-    if estimator._multilabel:
-        proba_out("proba", "Sigmoid", [as_double(logits)])
-        positive = g.node("Greater", [logits, g.const(np.array(0.0, dtype))])
-        g.node("Cast", [positive], output=outputs["label"], to=TP.INT64)
-        return {
-            "label": (TP.INT64, [None, n_out]),
-            "probabilities": (proba_type, [None, n_out]),
-        }
-    label_type, classes = _label_tensor(g.onnx, estimator.classes_)
-    n_classes = len(classes)
-    if n_out == 1:  # binary: one logistic unit
-        p = g.node("Sigmoid", [as_double(logits)])
-        q = g.node("Sub", [g.const(np.array(1.0)), p])
-        proba_out("proba", "Concat", [q, p], axis=1)
-        positive = g.node("Greater", [logits, g.const(np.array(0.0, dtype))])
-        index = g.node(
-            "Reshape",
-            [
-                g.node("Cast", [positive], to=TP.INT64),
-                g.const(np.array([-1], np.int64)),
-            ],
-        )
-    else:
-        proba_out("proba", "Softmax", [as_double(logits)], axis=1)
-        index = g.node("ArgMax", [logits], axis=1, keepdims=0)
-    classes_name = g.tensor(
-        "classes",
-        label_type,
-        [n_classes],
-        [c.encode() for c in classes] if label_type == TP.STRING else classes.tolist(),
-    )
-    g.node("Gather", [classes_name, index], output=outputs["label"], axis=0)
-    return {
-        "label": (label_type, [None]),
-        "probabilities": (proba_type, [None, n_classes]),
-    }
+    return _TAILS[head.onnx_tail](tail, head, logits, n_out, keep_1d)
 
 
 def to_onnx(estimator, path=None, *, opset=None):
