@@ -123,6 +123,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         "precision": [
             StrOptions({"auto", "float32", "float64", "bfloat16", "float16"})
         ],
+        "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
     }
 
     # MLPRegressor takes exactly these; the classifiers add their own
@@ -156,6 +157,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         weight_init="auto",
         device="auto",
         precision="auto",
+        n_threads=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -184,6 +186,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         self.weight_init = weight_init
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
 
     # ------------------------------------------------------------------
     # What each estimator defines
@@ -376,12 +379,15 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         state.update(history)
         spec = self._spec(dtype)
         sw = self._target_weights(y_enc, sample_weight, state)
-        if self.solver == "lbfgs":
-            self._run_lbfgs(net, X, y_enc, sw, state, spec)
-        else:
-            self._run_stochastic(
-                net, X, y_enc, sw, state, spec, dropout, seed, incremental
-            )
+        from ._engine_threads import for_fit
+
+        with for_fit(self, X.shape[0], layer_sizes):
+            if self.solver == "lbfgs":
+                self._run_lbfgs(net, X, y_enc, sw, state, spec)
+            else:
+                self._run_stochastic(
+                    net, X, y_enc, sw, state, spec, dropout, seed, incremental
+                )
         state["coefs_"], state["intercepts_"] = net.get_weights()
         self.__dict__.update(state)
         return self
@@ -891,6 +897,7 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
     def _forward(self, X, output=True):
         """Network outputs (activated if ``output``) as a numpy array."""
         from . import _engine
+        from ._engine_threads import for_predict
 
         X = self._validate_X_predict(X)
         net = self._predict_net()
@@ -898,7 +905,10 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
         while True:
             try:
                 rows = _engine._Rows(X, net.dtype, net.device, stream=True)
-                with _engine.torch.inference_mode():
+                with (
+                    _engine.torch.inference_mode(),
+                    for_predict(self, X.shape[0], net.layer_sizes),
+                ):
                     z = _engine.predict_raw(net, rows, chunk)
                     out = (net.output(z) if output else z).cpu().numpy()
                 if not np.isfinite(out).all():
@@ -933,12 +943,16 @@ class BaseMLP(_CallbackSupport, BaseEstimator, metaclass=ABCMeta):
             One array per hidden layer, first layer first.
         """
         from . import _engine
+        from ._engine_threads import for_predict
 
         X = self._validate_X_predict(X)
         if sp.issparse(X):
             X = X.toarray()
         net = self._predict_net()
-        with _engine.torch.inference_mode():
+        with (
+            _engine.torch.inference_mode(),
+            for_predict(self, X.shape[0], net.layer_sizes),
+        ):
             xb = _engine.torch.as_tensor(X)
             return [a.cpu().numpy() for a in net.hidden_activations(xb.to(net.device))]
 
