@@ -252,5 +252,7 @@ def test_engine_module_is_the_only_torch_importer():
             for line in p.read_text().splitlines()
         )
     )
-    assert importers == ["_engine.py"]
+    # engine modules: _engine.py and the _engine_*.py beside it
+    assert "_engine.py" in importers
+    assert all(name.startswith("_engine") for name in importers), importers
     assert _engine.torch is torch
