@@ -23,10 +23,17 @@ WARMUP_ROWS = 4096
 class Config:
     name: str
     dataset: str  # "classification", "regression" or "digits"
-    batch_size: int
+    batch_size: object  # rows per batch, or "auto" (scikit-learn's min(200, n))
     dtype: str  # the dtype of X as handed to every implementation
     epochs: int  # default number of timed epochs
     description: str
+    hidden: tuple = HIDDEN
+
+    def batch_rows(self, n_samples):
+        """Rows per batch on ``n_samples`` rows ("auto": min(200, n))."""
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        return self.batch_size
 
     @property
     def task(self):
@@ -36,7 +43,7 @@ class Config:
     def baseline_key(self):
         """Configurations with the same key share data and batch size; the
         ratio column compares each with scikit-learn fed float32 X on it."""
-        return (self.dataset, self.batch_size)
+        return (self.dataset, self.batch_size, self.hidden)
 
 
 CONFIGS = {
@@ -81,6 +88,16 @@ CONFIGS = {
             "float32",
             10,
             "load_digits (1797 x 64, 10 classes), batch 32",
+        ),
+        Config(
+            "digits-small",
+            "digits",
+            "auto",
+            "float32",
+            30,
+            "load_digits, hidden (20,), scikit-learn's default batch (200): "
+            "the small network of issue 14",
+            hidden=(20,),
         ),
     ]
 }

@@ -1,20 +1,22 @@
 """The implementations the benchmark compares, behind one small interface.
 
-Each implementation trains the same network (d -> 256 -> 128 -> k, ReLU,
+Each implementation trains the same network (d -> 256 -> 128 -> k unless the
+configuration says otherwise, ReLU,
 Adam with learning rate 1e-3) for exactly the number of epochs asked, with
 shuffling and without early stopping, and predicts class probabilities
 (classification) or values (regression).
 
 ``fit`` returns only when the work is done (on a GPU it synchronises), so a
 wall-clock timer around it measures the whole fit.  Nothing here changes
-process-wide settings; the worker process sets the thread counts.
+process-wide settings; the worker process sets the thread counts (or, with
+``--threads default``, leaves every library at its defaults).
 """
 
 import importlib.util
 import warnings
 
 import numpy as np
-from _data import HIDDEN, LEARNING_RATE, SEED
+from _data import LEARNING_RATE, SEED
 
 # An n_iter_no_change no run reaches: with tol=0 the estimators never stop early.
 _NEVER = 10**9
@@ -44,7 +46,7 @@ class Impl:
 
 def _estimator_kwargs(config, epochs):
     return dict(
-        hidden_layer_sizes=HIDDEN,
+        hidden_layer_sizes=config.hidden,
         activation="relu",
         solver="adam",
         learning_rate_init=LEARNING_RATE,
@@ -106,10 +108,10 @@ def _torch_dtype(X):
     return torch.float64 if X.dtype == np.float64 else torch.float32
 
 
-def _sequential(n_in, n_out, dtype, device):
+def _sequential(n_in, n_out, dtype, device, hidden):
     import torch.nn as nn
 
-    sizes = [n_in, *HIDDEN]
+    sizes = [n_in, *hidden]
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]):
         layers += [nn.Linear(a, b), nn.ReLU()]
@@ -143,7 +145,9 @@ class BareTorch(Impl):
         dev = torch.device(self.device)
         dtype = _torch_dtype(X)
         torch.manual_seed(SEED)  # this process only: a benchmark worker
-        self.model = model = _sequential(X.shape[1], _n_out(y, config), dtype, dev)
+        self.model = model = _sequential(
+            X.shape[1], _n_out(y, config), dtype, dev, config.hidden
+        )
         self.task = config.task
         Xt = torch.as_tensor(X).to(dev)
         if config.task == "classification":
@@ -156,7 +160,8 @@ class BareTorch(Impl):
         opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, **extra)
         gen = torch.Generator(device=dev)
         gen.manual_seed(SEED)
-        n, b = Xt.shape[0], config.batch_size
+        n = Xt.shape[0]
+        b = config.batch_rows(n)
         for _ in range(epochs):
             perm = torch.randperm(n, generator=gen, device=dev)
             for start in range(0, n, b):
@@ -200,9 +205,9 @@ class Skorch(Impl):
         from skorch import NeuralNetClassifier, NeuralNetRegressor
 
         class Module(nn.Module):
-            def __init__(self, n_in, n_out, dtype):
+            def __init__(self, n_in, n_out, dtype, hidden):
                 super().__init__()
-                self.net = _sequential(n_in, n_out, dtype, "cpu")
+                self.net = _sequential(n_in, n_out, dtype, "cpu", hidden)
 
             def forward(self, X):
                 return self.net(X)
@@ -217,10 +222,11 @@ class Skorch(Impl):
             module__n_in=X.shape[1],
             module__n_out=_n_out(y, config),
             module__dtype=_torch_dtype(X),
+            module__hidden=config.hidden,
             criterion=loss,
             optimizer=torch.optim.Adam,
             lr=LEARNING_RATE,
-            batch_size=config.batch_size,
+            batch_size=config.batch_rows(X.shape[0]),
             max_epochs=epochs,
             train_split=None,
             iterator_train__shuffle=True,

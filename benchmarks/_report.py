@@ -202,6 +202,38 @@ def startup_table(rows):
     )
 
 
+def rep_ratio_table(records, hog=0, threads="1", impl="sknn"):
+    """sknn's s/epoch over sklearn-f32's in each repetition, per config, with
+    issue 14's verdict where it applies (``--threads default``: <= 0.9x
+    with busy co-tenants)."""
+    ok = [r for r in records if "error" not in r]
+    base = {(r["config"], r["rep"]): r for r in ok if r["impl"] == BASELINE}
+    per = {}
+    for r in ok:
+        if r["impl"] != impl:
+            continue
+        b = base.get((_baseline_config(r["config"]), r["rep"]))
+        if b is not None:
+            per.setdefault(r["config"], []).append(
+                (r["rep"], r["epoch_s"] / b["epoch_s"])
+            )
+    n = max((len(v) for v in per.values()), default=0)
+    rows = []
+    for config in CONFIGS:
+        if config not in per:
+            continue
+        ratios = [x for _, x in sorted(per[config])]
+        cells = [f"{x:.2f}" for x in ratios] + [""] * (n - len(ratios))
+        verdict = ""
+        if threads == "default" and hog > 0:
+            verdict = "holds" if max(ratios) <= 0.9 else "misses"
+        rows.append(
+            [config, *cells, f"{_median(ratios):.2f}", f"{max(ratios):.2f}", verdict]
+        )
+    header = ["config", *[f"rep {i + 1}" for i in range(n)], "median", "max"]
+    return _table([*header, "issue 14: <= 0.9x every rep (busy, default)"], rows)
+
+
 def check_targets(rows, startup_rows, device="cpu"):
     """Issue 8's targets, each as (target, verdict, evidence).  A verdict is
     'holds', 'misses' or 'not measured'."""

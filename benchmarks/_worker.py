@@ -2,11 +2,13 @@
 
 Run by ``bench_mlp.py`` as a fresh subprocess (never imported by it):
 
-    python benchmarks/_worker.py IMPL CONFIG EPOCHS [DEVICE]
+    python benchmarks/_worker.py IMPL CONFIG EPOCHS [DEVICE [THREADS]]
 
-It pins torch to one thread (this process only), builds the data, runs a
-warm-up fit, then the timed fit, then times ``predict``/``predict_proba`` on
-the training rows, and prints one JSON line prefixed with ``RESULT``.
+With THREADS '1' (the default) it pins torch to one thread (this process
+only); with 'default' it leaves every library's threads as a user gets them.
+It builds the data, runs a warm-up fit, then the timed fit, then times
+``predict``/``predict_proba`` on the training rows, and prints one JSON
+line prefixed with ``RESULT``.
 """
 
 import gc
@@ -74,15 +76,16 @@ def _score(task, y, out):
     return float(1.0 - np.sum((y - out) ** 2) / np.sum((y - y.mean()) ** 2))
 
 
-def measure(impl_name, config_name, epochs, device="cpu", predict_reps=3):
+def measure(impl_name, config_name, epochs, device="cpu", predict_reps=3, threads="1"):
     config = CONFIGS[config_name]
     impl = available(device)[impl_name]()
     if impl.uses_torch:
         import torch
 
-        # Only in this benchmark process; the library never does this.
-        torch.set_num_threads(1)
-        torch.set_num_interop_threads(1)
+        if threads == "1":
+            # Only in this benchmark process; the library never does this.
+            torch.set_num_threads(1)
+            torch.set_num_interop_threads(1)
         cuda = torch.device(impl.device).type == "cuda"
     else:
         cuda = False
@@ -134,10 +137,13 @@ def measure(impl_name, config_name, epochs, device="cpu", predict_reps=3):
         "peak_rss_exact": peak_exact,
         "gpu_peak_mib": gpu_peak,
         "sknn_sources": sknn_fingerprint() if impl.name.startswith("sknn") else None,
+        "threads": threads,
     }
 
 
 if __name__ == "__main__":
     impl_name, config_name, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     device = sys.argv[4] if len(sys.argv) > 4 else "cpu"
-    print("RESULT " + json.dumps(measure(impl_name, config_name, epochs, device)))
+    threads = sys.argv[5] if len(sys.argv) > 5 else "1"
+    res = measure(impl_name, config_name, epochs, device, threads=threads)
+    print("RESULT " + json.dumps(res))

@@ -4,13 +4,17 @@
     python benchmarks/bench_mlp.py                  # the full run (3 repetitions)
     python benchmarks/bench_mlp.py --device cuda    # adds sknn and torch on the GPU
     python benchmarks/bench_mlp.py --only sknn,sklearn,digits-b32
+    python benchmarks/bench_mlp.py --threads default --hog 2   # what users get
 
 Every (implementation, configuration) pair runs in a fresh subprocess
 (``_worker.py``) with one thread (OMP/MKL/OpenBLAS variables set to 1 and
-``torch.set_num_threads(1)`` inside the worker); a warm-up fit precedes the
-timed fit in that process.  Repetitions are interleaved: repetition 1 of every
-pair, then repetition 2, and so on, with the order of the implementations
-rotated each time, so a burst of load from elsewhere hits all of them alike.
+``torch.set_num_threads(1)`` inside the worker), or with ``--threads default``
+with every library's threads as a user gets them; ``--hog K`` keeps K
+busy-looping processes running for the whole run (co-tenants on a shared
+machine).  A warm-up fit precedes the timed fit in that process.
+Repetitions are interleaved: repetition 1 of every pair, then repetition 2,
+and so on, with the order of the implementations rotated each time, so a
+burst of load from elsewhere hits all of them alike.
 Tables report medians over repetitions; the ratio column is the median of the
 per-repetition ratios to scikit-learn fed float32 X on the same data.
 
@@ -23,6 +27,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +44,7 @@ from _report import (  # noqa: E402
     check_targets,
     detail_table,
     pivot_table,
+    rep_ratio_table,
     source_versions,
     startup_table,
     summarize,
@@ -58,6 +64,7 @@ QUICK_CONFIGS = ("clf-b256", "digits-b32")
 QUICK_EPOCHS = {"clf-b256": 1, "digits-b32": 3}
 # torch-fused (the bare loop with Adam(fused=True)) runs when named in --only.
 DEFAULT_IMPLS = ("sknn", "sklearn", "torch", "skorch")
+BASELINE_IMPL = "sklearn"
 
 
 _SNAPSHOT = None  # folder holding the copy of sknn the workers import
@@ -79,8 +86,49 @@ def _snapshot_sknn():
     return _SNAPSHOT
 
 
+_THREADS = "1"  # --threads: '1' (pinned) or 'default' (as users get them)
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# A co-tenant for --hog: a pure-Python busy loop that also ends by itself
+# when the driver is gone (its parent changes), should cleanup not run.
+_HOG = (
+    "import os\n"
+    "p = os.getppid()\n"
+    "while os.getppid() == p:\n"
+    "    for _ in range(10**6):\n"
+    "        pass\n"
+)
+
+
+def _start_hogs(k):
+    """K busy-looping processes, the co-tenants of ``--hog``."""
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", _HOG],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(k)
+    ]
+
+
+def _stop_hogs(procs):
+    for proc in procs:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def _env():
-    env = dict(os.environ, **ONE_THREAD)
+    if _THREADS == "1":
+        env = dict(os.environ, **ONE_THREAD)
+    else:  # as a user gets them: whatever the caller's environment says
+        env = dict(os.environ, PYTHONWARNINGS="ignore")
     env.pop("CUDA_LAUNCH_BLOCKING", None)
     if _SNAPSHOT is not None:
         env["PYTHONPATH"] = os.pathsep.join(
@@ -228,7 +276,36 @@ def main(argv=None):
     p.add_argument(
         "--timeout", type=float, default=1800.0, help="seconds allowed per subprocess"
     )
+    p.add_argument(
+        "--threads",
+        choices=("1", "default"),
+        default="1",
+        help="'1' (default): every library pinned to one thread; 'default': "
+        "threads as a user gets them (nothing set by the benchmark)",
+    )
+    p.add_argument(
+        "--hog",
+        type=int,
+        default=0,
+        metavar="K",
+        help="keep K busy-looping processes running during the run "
+        "(co-tenants on a shared machine); stopped on exit and on Ctrl-C",
+    )
     args = p.parse_args(argv)
+    global _THREADS
+    _THREADS = args.threads
+    # SIGTERM ends the run like Ctrl-C: the finally below stops the hogs
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    hogs = _start_hogs(args.hog)
+    try:
+        return _main(args)
+    finally:
+        _stop_hogs(hogs)
+        if _SNAPSHOT is not None:
+            shutil.rmtree(_SNAPSHOT, ignore_errors=True)
+
+
+def _main(args):
     reps = args.reps or (2 if args.quick else 3)
     impls, configs, do_startup = _select(args)
     meta = _meta(args)
@@ -242,6 +319,7 @@ def main(argv=None):
     )
     print(
         f"impls {impls}; configs {configs}; {reps} repetitions; "
+        f"threads {args.threads}; {args.hog} busy co-tenant processes; "
         f"sknn at {meta['git_commit']}"
         + (" + local changes" if meta["engine_modified"] else "")
         + f" (sources {meta['sknn_fingerprint']})",
@@ -272,6 +350,7 @@ def main(argv=None):
                     config,
                     str(epochs),
                     args.device,
+                    args.threads,
                 ]
                 res, wall = _run(cmd, args.timeout)
                 res.update(impl=impl, config=config, rep=rep, process_s=wall)
@@ -307,6 +386,12 @@ def main(argv=None):
         sections += [
             "## Fresh process: import + fit digits for 20 epochs",
             startup_table(st_rows),
+        ]
+    if rows and BASELINE_IMPL in impls:
+        sections += [
+            "## sknn / sklearn per repetition (s/epoch, same repetition; "
+            f"threads {args.threads}, {args.hog} busy co-tenants)",
+            rep_ratio_table(records, args.hog, args.threads),
         ]
     sections += ["## Targets of issue 8 on this run", targets_table(targets)]
     versions = source_versions(records)
@@ -346,8 +431,6 @@ def main(argv=None):
         )
     )
     print(f"\nresults: {out}", flush=True)
-    if _SNAPSHOT is not None:
-        shutil.rmtree(_SNAPSHOT, ignore_errors=True)
     return 0 if not failed else 1
 
 

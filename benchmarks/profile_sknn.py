@@ -111,7 +111,7 @@ def op_census(impl, X, y, config):
         with Census() as c:
             impl.fit(X, y, config, epochs)
         runs.append(c)
-    n = math.ceil(X.shape[0] / config.batch_size)
+    n = math.ceil(X.shape[0] / config.batch_rows(X.shape[0]))
     out = {}
     for key, k in runs[1].counts.items():
         calls = (k - runs[0].counts.get(key, 0)) / n
@@ -122,7 +122,7 @@ def op_census(impl, X, y, config):
 
 
 def profile(name, impl, X, y, config, epochs, out, op_floor):
-    n_batches = epochs * math.ceil(X.shape[0] / config.batch_size)
+    n_batches = epochs * math.ceil(X.shape[0] / config.batch_rows(X.shape[0]))
     m = min(WARMUP_ROWS, X.shape[0])
     impl.fit(X[:m], y[:m], config, 1)
 

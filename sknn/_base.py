@@ -127,6 +127,7 @@ class BaseMLP(
         weight_init="glorot",
         device="auto",
         precision="auto",
+        n_threads=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -155,6 +156,7 @@ class BaseMLP(
         self.weight_init = weight_init
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
 
     # ------------------------------------------------------------------
     # What each estimator defines
@@ -286,12 +288,14 @@ class BaseMLP(
         early = self.early_stopping and self.solver != "lbfgs"
         state = FitState.resume(None if first else self, early, incremental)
         sw = self._target_weights(y_enc, sample_weight, attrs)
-        if self.solver == "lbfgs":
-            session.set_data(X, y_enc, sw, attrs.get("pos_weight_"))
-            run_lbfgs(self, session, state, X.shape[0])
-        else:
-            data = (X, y_enc, sw, attrs, head, dropout, seed, rng)
-            self._run_stochastic(session, data, state, early, incremental)
+        rows = _params.rows_per_product(self, X.shape[0])
+        with facade.thread_scope(rows, layer_sizes, self.n_threads):
+            if self.solver == "lbfgs":
+                session.set_data(X, y_enc, sw, attrs.get("pos_weight_"))
+                run_lbfgs(self, session, state, X.shape[0])
+            else:
+                data = (X, y_enc, sw, attrs, head, dropout, seed, rng)
+                self._run_stochastic(session, data, state, early, incremental)
         attrs.update(state.attributes())
         attrs["coefs_"], attrs["intercepts_"] = session.weights()
         return attrs
@@ -392,7 +396,7 @@ class BaseMLP(
         from ._engine import facade
 
         X = self._validate_X_predict(X)
-        out = facade.predict_raw(*self._network(), X)
+        out = facade.predict_raw(*self._network(), X, n_threads=self.n_threads)
         if not np.isfinite(out).all():
             raise ValueError(
                 "The network's outputs overflowed to non-finite values "
@@ -421,6 +425,7 @@ class BaseMLP(
             )
         # a model pickled before `weight_init` existed was initialised with
         # He for the ReLU family under every solver: keep that on refit
+        state.setdefault("n_threads", None)  # pickled before n_threads existed
         if "weight_init" not in state and "activation" in state:
             he = state["activation"] in _params.HE_FAMILY
             state["weight_init"] = "he" if he else "glorot"

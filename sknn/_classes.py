@@ -170,7 +170,17 @@ default='auto'
         scikit-learn does: float32 X trains in float32, anything else in
         float64. 'bfloat16' and 'float16' keep float32 weights and run the
         matrix products under torch's autocast (mixed precision; 'float16'
-        is meant for CUDA)."""
+        is meant for CUDA).
+
+    n_threads : int, default=None
+        The most torch intra-op threads a fit or a prediction uses. None
+        lets sknn choose from the size of the largest matrix product (one
+        thread for small networks and batches, where more threads only add
+        synchronisation; see the Performance page); an int asks for that
+        many. Never more than torch allows at the time
+        (``torch.get_num_threads()``, which follows ``OMP_NUM_THREADS`` and
+        ``threadpoolctl.threadpool_limits``); torch's setting is restored
+        when the call returns."""
 
 _COMMON_ATTRIBUTES = """\
 loss_ : float
@@ -358,6 +368,7 @@ class MLPClassifier(_ClassifierBase):
         weight_init="glorot",
         device="auto",
         precision="auto",
+        n_threads=None,
         class_weight=None,
     ):
         super().__init__(
@@ -388,6 +399,7 @@ class MLPClassifier(_ClassifierBase):
             weight_init=weight_init,
             device=device,
             precision=precision,
+            n_threads=n_threads,
         )
         self.class_weight = class_weight
 
@@ -655,6 +667,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         weight_init="glorot",
         device="auto",
         precision="auto",
+        n_threads=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -684,6 +697,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
             weight_init=weight_init,
             device=device,
             precision=precision,
+            n_threads=n_threads,
         )
         self.loss = loss
 
@@ -840,6 +854,7 @@ default=None
         weight_init="glorot",
         device="auto",
         precision="auto",
+        n_threads=None,
         threshold=0.5,
         pos_weight=None,
     ):
@@ -871,6 +886,7 @@ default=None
             weight_init=weight_init,
             device=device,
             precision=precision,
+            n_threads=n_threads,
         )
         self.threshold = threshold
         self.pos_weight = pos_weight

@@ -96,7 +96,7 @@ class NetworkInspectionMixin:
         X = self._validate_X_predict(X)
         if sp.issparse(X):
             X = X.toarray()
-        return facade.hidden_activations(*self._network(), X)
+        return facade.hidden_activations(*self._network(), X, n_threads=self.n_threads)
 
     def hidden_unit_summary(self, X, saturation=0.95):
         """Diagnose training from the hidden units' activations on X.

@@ -62,6 +62,7 @@ CONSTRAINTS = {
     "weight_init": [StrOptions({"auto", "he", "glorot"})],
     "device": [str],
     "precision": [StrOptions({"auto", "float32", "float64", "bfloat16", "float16"})],
+    "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
 }
 
 
@@ -225,3 +226,12 @@ def batch_size(est, n_samples, n_train):
             UserWarning,
         )
     return min(est.batch_size, n_train)
+
+
+def rows_per_product(est, n_samples):
+    """Rows in each matrix product of a fit: the minibatch, or every sample
+    for L-BFGS (what the thread policy sizes its threads by)."""
+    if est.solver == "lbfgs":
+        return n_samples
+    size = 200 if est.batch_size == "auto" else est.batch_size
+    return min(size, n_samples)

@@ -664,6 +664,7 @@ BAD_PARAMS = {
     "weight_init": ["kaiming", "He", None, 1.0],
     "device": [5, "tpu", "xx:yy", "cuda:banana"],
     "precision": ["float8", "half", None],
+    "n_threads": [0, -1, 1.5, "two"],
     # estimator-specific
     "class_weight": [
         "auto",

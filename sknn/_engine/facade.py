@@ -18,6 +18,7 @@ import torch
 from . import losses
 from .data import Rows
 from .network import Network
+from .threads import scoped as thread_scope
 from .trainer import (
     Trainer,
     full_batch_loss_and_grad,
@@ -248,7 +249,9 @@ def _predict_net(owner, layer_sizes, activation, loss, coefs, device_str):
     return cached[1]
 
 
-def predict_raw(owner, layer_sizes, activation, loss, coefs, intercepts, device, X):
+def predict_raw(
+    owner, layer_sizes, activation, loss, coefs, intercepts, device, X, n_threads=None
+):
     """Output pre-activations of the fitted network for X, as numpy.
 
     ``owner`` (the estimator) keys the cached network.  On a GPU that runs
@@ -261,7 +264,8 @@ def predict_raw(owner, layer_sizes, activation, loss, coefs, intercepts, device,
     while True:
         try:
             rows = Rows(X, net.dtype, net.device, stream=True)
-            with torch.inference_mode():
+            busy = max(1, min(rows.n, chunk))  # rows per product: a chunk
+            with torch.inference_mode(), thread_scope(busy, layer_sizes, n_threads):
                 return _predict_raw(net, rows, chunk).cpu().numpy()
         except torch.cuda.OutOfMemoryError:
             if chunk <= 1:
@@ -275,12 +279,12 @@ def predict_raw(owner, layer_sizes, activation, loss, coefs, intercepts, device,
 
 
 def hidden_activations(
-    owner, layer_sizes, activation, loss, coefs, intercepts, device, X
+    owner, layer_sizes, activation, loss, coefs, intercepts, device, X, n_threads=None
 ):
     """Each hidden layer's activations for dense X, as numpy arrays."""
     net = _predict_net(owner, layer_sizes, activation, loss, coefs, device)
     net.set_weights(coefs, intercepts)
-    with torch.inference_mode():
+    with torch.inference_mode(), thread_scope(len(X), layer_sizes, n_threads):
         xb = torch.as_tensor(X).to(net.device)
         return [a.cpu().numpy() for a in net.hidden_activations(xb)]
 
