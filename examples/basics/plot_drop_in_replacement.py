@@ -93,7 +93,7 @@ for name, (clf, _, _) in results.items():
 # and learning rate, from the same initial weights and on the same
 # minibatches: the two curves lie on top of each other.
 fig, ax = plt.subplots(figsize=(6, 4))
-for name, (clf, score, seconds) in results.items():
+for name, (clf, score, _) in results.items():
     ax.plot(
         range(1, clf.n_iter_ + 1),
         clf.loss_curve_,
