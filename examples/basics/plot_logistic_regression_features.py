@@ -53,6 +53,7 @@ print("weights:", linear.coefs_[0].ravel(), "bias:", linear.intercepts_[0])
 # solvers stop at a tolerance, so the weights agree to two or three digits.
 logreg = LogisticRegression(C=1 / linear.alpha).fit(X_train, y_train)
 print("LogisticRegression weights:", logreg.coef_.ravel(), "bias:", logreg.intercept_)
+assert abs(linear.coefs_[0].ravel() - logreg.coef_.ravel()).max() < 0.01
 
 # %%
 # Quadratic features in a Pipeline
@@ -106,3 +107,4 @@ fig.tight_layout()
 # two rings.
 print(f"test accuracy, linear features:    {linear.score(X_test, y_test):.2f}")
 print(f"test accuracy, quadratic features: {quadratic.score(X_test, y_test):.2f}")
+assert linear.score(X_test, y_test) < 0.6 < 0.9 < quadratic.score(X_test, y_test)

@@ -84,6 +84,7 @@ print("predict_proba:", P_c.shape, " predict:", clf.predict(X_c).shape)
 print("rows sum to one:", np.allclose(P_c.sum(axis=1), 1.0))
 cross_entropy = -np.mean(np.log(P_c[np.arange(len(y_c)), y_c]))
 print(f"loss_ = {clf.loss_:.12f}   formula = {cross_entropy:.12f}")
+assert np.isclose(clf.loss_, cross_entropy, rtol=1e-9)
 
 # %%
 # Identity and squared error, two outputs
@@ -95,6 +96,7 @@ Y_hat = reg.predict(X_r)
 print("predict:", Y_hat.shape)
 squared_error = 0.5 * np.mean(np.sum((Y_r - Y_hat) ** 2, axis=1))
 print(f"loss_ = {reg.loss_:.12f}   formula = {squared_error:.12f}")
+assert np.isclose(reg.loss_, squared_error, rtol=1e-9)
 
 # %%
 # Sigmoid and binary cross-entropy, four labels
@@ -107,6 +109,7 @@ print("predict_proba:", P_m.shape, " predict:", mlb.predict(X_m).shape)
 print("sums of the first rows:", P_m[:3].sum(axis=1).round(2))
 binary_ce = -np.mean(np.sum(xlogy(Y_m, P_m) + xlogy(1 - Y_m, 1 - P_m), axis=1))
 print(f"loss_ = {mlb.loss_:.12f}   formula = {binary_ce:.12f}")
+assert np.isclose(mlb.loss_, binary_ce, rtol=1e-9)
 
 
 # %%

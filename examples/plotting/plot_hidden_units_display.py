@@ -18,7 +18,7 @@ diagnostics themselves.
 # -----------------------------------
 # The same width twice: ReLU units on standardised pixels, and logistic
 # units on the raw pixel values (0 to 16) with a large learning rate, which
-# pushes most units into the flat ends of the sigmoid.
+# pushes the units into the flat ends of the sigmoid (here all 48 of them).
 import warnings
 
 import matplotlib.pyplot as plt
@@ -69,3 +69,7 @@ plt.show()
 # longer respond to the input, and get almost no gradient to recover. The
 # numbers in the titles are kept on the display:
 print(shown.summaries[0])
+(bad_summary,) = bad.hidden_unit_summary(X_test)
+print("bad network: dead", bad_summary["dead"], "saturated", bad_summary["saturated"])
+assert good.score(X_test, y_test) > 0.9 > 0.5 > bad.score(X_test, y_test)
+assert shown.summaries[0]["saturated"] < 0.1 < 0.9 < bad_summary["saturated"]

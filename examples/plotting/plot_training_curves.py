@@ -19,6 +19,7 @@ shows what the network learned.
 # stopping holds out 20 % of the training set, scores it after every epoch,
 # and keeps the weights of the epoch that scored best.
 import matplotlib.pyplot as plt
+import numpy as np
 from sklearn.datasets import make_moons
 from sklearn.inspection import DecisionBoundaryDisplay
 from sklearn.model_selection import train_test_split
@@ -75,14 +76,16 @@ plt.show()
 print("best epoch:", curve.best_epoch, "of", len(curve.epochs))
 print("best validation accuracy:", curve.validation_scores[curve.best_epoch - 1])
 print("same as clf.best_validation_score_:", clf.best_validation_score_)
+assert curve.validation_scores[curve.best_epoch - 1] == clf.best_validation_score_
+assert clf.n_iter_ == curve.best_epoch + clf.n_iter_no_change + 1
 
 # %%
 # A learning rate that is too large
 # ---------------------------------
 # The same network with a learning rate thirty times larger. The loss jumps
-# up in the first epochs before it settles, and the validation score jumps
-# with it: the lecture's sign that the rate should come down, or decay over
-# the epochs (``learning_rate='decay'``).
+# up after the first epoch before it settles, and the validation score
+# wobbles from epoch to epoch: the lecture's sign that the rate should come
+# down, or decay over the epochs (``learning_rate='decay'``).
 fast = MLPClassifier(
     hidden_layer_sizes=(64, 64),
     learning_rate_init=0.1,
@@ -97,3 +100,5 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
 TrainingCurveDisplay.from_estimator(clf, ax=axes[0], name="learning_rate_init=0.003")
 TrainingCurveDisplay.from_estimator(fast, ax=axes[1], name="learning_rate_init=0.1")
 plt.show()
+print("first losses at 0.1:", [round(loss, 3) for loss in fast.loss_curve_[:5]])
+assert np.any(np.diff(fast.loss_curve_[:5]) > 0), "the loss did not jump up"

@@ -101,6 +101,7 @@ for name, mine, theirs in zip(["W1", "W2", "b1", "b2"], numpy_grads, engine_grad
         f"{name}: shape {mine.shape}, largest |numpy - sknn| = "
         f"{np.max(np.abs(mine - theirs)):.1e}"
     )
+    assert np.max(np.abs(mine - theirs)) < 1e-12
 
 
 # %%
@@ -120,6 +121,7 @@ print(
     f"dJ/dW1[0, 0]: delta rule {numpy_grads[0][0, 0]:.10f}, "
     f"finite difference {finite_difference:.10f}"
 )
+assert abs(numpy_grads[0][0, 0] - finite_difference) < 1e-7
 
 # %%
 # Every weight, side by side

@@ -165,3 +165,7 @@ fig.tight_layout()
 # around: the loss stalls and is noisy. Decaying the same rate lets the first
 # epochs move fast and the last ones settle, reaching a lower loss and a
 # better test score.
+(constant, _), (decayed, decay_rates) = schedules["constant"], schedules["decay"]
+assert decayed.loss_ < constant.loss_
+assert decayed.score(X_test, y_test) > constant.score(X_test, y_test)
+assert np.isclose(decay_rates[0] / decay_rates[-1], 100)

@@ -93,9 +93,10 @@ for name, model in models.items():
 
 # %%
 # The tabular estimator is well ahead of the same kind of network behind the
-# usual pipeline (about 0.81 against 0.76 accuracy) and close to gradient
-# boosting, which stays ahead on this table (about 0.82), as it does on many
-# real ones (see ``benchmarks/README.md``).
+# usual pipeline (about 0.81 against 0.74 accuracy) and close to gradient
+# boosting, which stays a little ahead on this table (about 0.82), as it does
+# on many real ones (see ``benchmarks/README.md``). The fit times depend on
+# the machine and its load.
 #
 # One reason the pipeline loses: the standardised income is dominated by the few
 # incomes 100 times larger:
@@ -106,4 +107,5 @@ for name, model in models.items():
 tab = models["TabularMLPClassifier"]
 print("epochs of each network (early stopping):", [n.n_iter_ for n in tab.estimators_])
 print("inputs after encoding:", tab.preprocessor_.n_features_out_)
-assert accuracy["TabularMLPClassifier"] > accuracy["MLPClassifier + pipeline"]
+assert accuracy["TabularMLPClassifier"] > accuracy["MLPClassifier + pipeline"] + 0.03
+assert abs(accuracy["TabularMLPClassifier"] - accuracy["HistGradientBoosting"]) < 0.03
