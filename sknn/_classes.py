@@ -169,8 +169,10 @@ default='auto'
         Floating-point precision of training. 'auto' follows X as
         scikit-learn does: float32 X trains in float32, anything else in
         float64. 'bfloat16' and 'float16' keep float32 weights and run the
-        matrix products under torch's autocast (mixed precision; 'float16'
-        is meant for CUDA).
+        matrix products in the 16-bit format (mixed precision): 'bfloat16'
+        on the CPU through the hand-written forward and backward passes,
+        otherwise under torch's autocast ('float16' is meant for CUDA).
+        See the user guide's mixed-precision page.
 
     n_threads : int, default=None
         The most torch intra-op threads a fit or a prediction uses. None
@@ -314,7 +316,8 @@ class MLPClassifier(_ClassifierBase):
     -----
     Training computes the forward and backward passes by hand (the delta
     rule of backpropagation) on one flat tensor of parameters, with no
-    autograd graph; mixed precision uses torch's autograd instead.
+    autograd graph, also for precision='bfloat16' on the CPU; mixed
+    precision on a GPU, and 'float16', use torch's autograd instead.
 
     Examples
     --------

@@ -131,6 +131,66 @@ def test_bfloat16_gradient_close_to_float32(activation, out_activation, n_out):
     assert rel > 1e-4  # bfloat16 arithmetic did run (float32 agrees to ~1e-7)
 
 
+# ---------------------------------------------------------------------------
+# bfloat16 on the CPU's written-out path (bfloat16 products, no autograd)
+# ---------------------------------------------------------------------------
+def test_cpu_bfloat16_uses_the_written_out_path():
+    net = _network("relu", "softmax", [64, 8, 10])
+    trainer = Trainer(net, _spec("bfloat16"), 1e-3, 0)
+    assert trainer.grad_path == "written-out-bfloat16"
+    assert trainer.autocast is None and net.matmul_dtype is torch.bfloat16
+    assert Trainer(net, _spec("float16"), 1e-3, 0).grad_path == "autocast"
+    assert Trainer(net, _spec("float32"), 1e-3, 0).grad_path == "written-out"
+    assert net.matmul_dtype is None  # a later float32 trainer resets it
+
+
+@pytest.mark.parametrize(
+    "activation, out_activation, n_out, dropout",
+    [
+        ("relu", "softmax", 10, 0.0),
+        ("tanh", "softmax", 10, 0.2),
+        ("gelu", "logistic", 10, 0.0),
+        ("silu", "identity", 2, 0.0),
+    ],
+)
+def test_written_out_bfloat16_gradient_close_to_float32(
+    activation, out_activation, n_out, dropout
+):
+    net = _network(activation, out_activation, [64, 32, 16, n_out])
+    xb, targets = _batch(out_activation, n_out=n_out)
+    target = _all(xb, targets)
+    drop = [dropout, dropout, 0.0]
+    gen = torch.Generator().manual_seed(0)
+    loss32 = net.loss_and_grad(xb, target, 1e-4, drop, gen, 1 / len(xb))
+    g32 = net.grads.clone()
+    start = net.params.clone()
+    net.set_matmul_dtype(torch.bfloat16)
+    gen.manual_seed(0)  # the same dropout masks
+    loss16 = net.loss_and_grad(xb, target, 1e-4, drop, gen, 1 / len(xb))
+    g16 = net.grads.clone()
+    assert net.params.dtype == g16.dtype == torch.float32
+    assert torch.equal(net.params, start)  # the master weights untouched
+    assert float(loss16) == pytest.approx(float(loss32), rel=1e-2)
+    rel = _rel(g16, g32)
+    assert rel < 0.05  # bfloat16 keeps ~3 significant digits per product
+    assert rel > 1e-4  # bfloat16 arithmetic did run (float32 agrees to ~1e-7)
+    # and it agrees with autocast's bfloat16 gradient as closely
+    net.autograd_loss_and_grad(
+        xb, target, 1e-4, drop, gen.manual_seed(0), 1 / len(xb), autocast=torch.bfloat16
+    )
+    assert _rel(g16, net.grads) < 0.05
+
+
+def test_written_out_bfloat16_trains_close_to_float32(digits):
+    X, y, _, _ = digits
+    ref, _ = _fit("float32", digits, max_iter=30)
+    bf, _ = _fit("bfloat16", digits, max_iter=30)
+    assert all(c.dtype == np.float32 for c in bf.coefs_ + bf.intercepts_)
+    assert bf.loss_curve_ != ref.loss_curve_
+    assert abs(bf.score(X, y) - ref.score(X, y)) <= 0.02
+    np.testing.assert_allclose(bf.loss_curve_, ref.loss_curve_, rtol=0.05)
+
+
 def test_bfloat16_regressor(digits):
     X, y, _, _ = digits
     reg = MLPRegressor(

@@ -112,14 +112,31 @@ class _Buffers:
 
 class Dense:
     """``z = a W^T + b`` with W stored (out, in), as ``torch.nn.Linear``
-    stores it: products with a narrow output run faster that way round."""
+    stores it: products with a narrow output run faster that way round.
 
-    def __init__(self, W, b, gW=None, gb=None, first=False):
+    With ``lowp`` (a dtype, bfloat16) the three products (``a W^T``,
+    ``delta^T a``, ``delta W``) run in that dtype: ``lowp`` holds
+    ``(W_lp, gW_lp)``, views of the network's low-precision copy of the
+    weights (cast once per batch, by the network) and of a low-precision
+    weight-gradient buffer.  The input and ``delta`` are cast once each
+    into buffers of their own; every product's result is written back to
+    the float32 tensors (the bias is added in float32 in that same kernel),
+    so biases, activations, the loss and the optimizer stay float32.
+    torch's CPU matrix products accumulate in float32 inside the kernel and
+    round the result to bfloat16 (``out_dtype=float32`` is CUDA-only in
+    torch 2.13); casting it back keeps that one rounding.
+    """
+
+    def __init__(self, W, b, gW=None, gb=None, first=False, lowp=None):
         self.W, self.b, self.gW, self.gb = W, b, gW, gb
         self.WT = W.T
         self.first = first  # the input layer needs no gradient for X
         self.bufs = _Buffers()
         self.input = None
+        self.lowp = lowp
+        if lowp is not None:
+            self.W_lp, self.gW_lp = lowp
+            self.WT_lp = self.W_lp.T
 
     def allocate(self, rows, kw, backward, output=True):
         """Buffers for ``rows`` rows: the output (unless the caller gives
@@ -129,19 +146,45 @@ class Dense:
             self.bufs.add("z", rows, out_units, kw)
         if backward and not self.first:
             self.bufs.add("grad_in", rows, in_units, kw)
+        if self.lowp is not None:
+            lp = dict(kw, dtype=self.W_lp.dtype)
+            self.bufs.add("a_lp", rows, in_units, lp)
+            self.bufs.add("z_lp", rows, out_units, lp)
+            if backward:
+                self.bufs.add("delta_lp", rows, out_units, lp)
+                if not self.first:
+                    self.bufs.add("grad_in_lp", rows, in_units, lp)
 
     def forward(self, a, n, out=None):
         self.input = a
         if out is None:
             out = self.bufs.cut(n)["z"]
-        return torch.addmm(self.b, a, self.WT, out=out)
+        if self.lowp is None:
+            return torch.addmm(self.b, a, self.WT, out=out)
+        views = self.bufs.cut(n)
+        a_lp = views["a_lp"].copy_(a)
+        z_lp = torch.mm(a_lp, self.WT_lp, out=views["z_lp"])
+        return torch.add(self.b, z_lp, out=out)  # bfloat16 + float32 -> float32
 
     def backward(self, delta, n):
+        if self.lowp is not None:
+            return self._backward_lowp(delta, n)
         torch.mm(delta.T, self.input, out=self.gW)
         torch.sum(delta, 0, out=self.gb)
         if self.first:
             return None
         return torch.mm(delta, self.W, out=self.bufs.cut(n)["grad_in"])
+
+    def _backward_lowp(self, delta, n):
+        views = self.bufs.cut(n)
+        torch.sum(delta, 0, out=self.gb)
+        d_lp = views["delta_lp"].copy_(delta)
+        torch.mm(d_lp.T, views["a_lp"], out=self.gW_lp)
+        self.gW.copy_(self.gW_lp)
+        if self.first:
+            return None
+        g_lp = torch.mm(d_lp, self.W_lp, out=views["grad_in_lp"])
+        return views["grad_in"].copy_(g_lp)
 
     @staticmethod
     def reference(a, W, b):

@@ -11,7 +11,9 @@ turns the gradient with respect to its output into the gradient with
 respect to its input (``delta`` of layer m-1 is ``g'(z) * (W delta)``), with
 no autograd graph.  :meth:`Network.autograd_loss_and_grad` computes the same
 gradient through ``torch.autograd``: the reference the tests compare the
-fast path with, and the path of mixed precision (autocast).
+fast path with, and the path of mixed precision under autocast (float16,
+and bfloat16 off the CPU).  bfloat16 on the CPU trains on the written-out
+path with bfloat16 matrix products (:meth:`Network.set_matmul_dtype`).
 """
 
 from contextlib import nullcontext
@@ -55,6 +57,10 @@ class Network:
             self.gW, self.gb = self._views(self.grads)
             self.coef_grad = self.grads[: self.n_coef]
         self._training = (None, None)  # (batch size, dropout) and its layers
+        # the dtype of the training products (None: self.dtype); see
+        # set_matmul_dtype
+        self.matmul_dtype = None
+        self._lowp = None  # (flat low-precision weights, their gradient)
 
     def _views(self, flat):
         Ws, bs, pos = [], [], 0
@@ -81,6 +87,23 @@ class Network:
         Ws, bs = self._views(torch.from_numpy(flat))
         return [np.ascontiguousarray(w.numpy().T) for w in Ws], [b.numpy() for b in bs]
 
+    def set_matmul_dtype(self, dtype):
+        """Run the training products (forward and backward) of the written-out
+        path in ``dtype`` (``torch.bfloat16``), the weights cast to it once
+        per batch; ``None``: in the network's own dtype.  Everything else,
+        and prediction, stays in ``self.dtype``."""
+        if dtype == self.dtype:
+            dtype = None
+        if dtype != self.matmul_dtype:
+            self.matmul_dtype = dtype
+            self._training = (None, None)
+            self._lowp = None
+            if dtype is not None:
+                kw = dict(dtype=dtype, device=self.device)
+                lp = torch.empty(self.n_coef, **kw)
+                glp = torch.empty(self.n_coef, **kw)
+                self._lowp = (lp, glp, self._views(lp)[0], self._views(glp)[0])
+
     # -- the layers --------------------------------------------------------
     def layers(self, rows, dropout=None, backward=True):
         """A new list of layers with buffers for ``rows`` rows: dense,
@@ -90,7 +113,10 @@ class Network:
         out = []
         for i in range(self.n_layers):
             grads = (self.gW[i], self.gb[i]) if backward else (None, None)
-            dense = Dense(self.W[i], self.b[i], *grads, first=i == 0)
+            lowp = None
+            if backward and self._lowp is not None:
+                lowp = (self._lowp[2][i], self._lowp[3][i])
+            dense = Dense(self.W[i], self.b[i], *grads, first=i == 0, lowp=lowp)
             # prediction writes the last layer straight into its output
             dense.allocate(rows, kw, backward, backward or i < self.n_layers - 1)
             out.append(dense)
@@ -125,6 +151,8 @@ class Network:
         """
         n = xb.shape[0]
         layers = self._layers_for(n, dropout)
+        if self._lowp is not None:  # the weights in bfloat16, once per batch
+            self._lowp[0].copy_(self.coef)
         a = xb
         for layer in layers:
             if isinstance(layer, Dropout):

@@ -9,6 +9,13 @@ from .optim import OPTIMIZERS
 
 _AUTOCAST = {"bfloat16": torch.bfloat16, "float16": torch.float16}
 
+# How precision='bfloat16' trains on the CPU: "written-out" (the default:
+# the hand-written forward and backward with bfloat16 matrix products, see
+# layers.Dense) or "autocast" (torch.autocast + autograd, the path before
+# issue 14, kept for comparison: benchmarks/bench_bf16.py sets it).  On
+# other devices bfloat16 and float16 train under autocast.
+CPU_BFLOAT16_PATH = "written-out"
+
 
 class LossScaler:
     """Dynamic loss scaling for float16 autocast, with the rule of
@@ -73,6 +80,23 @@ class Trainer:
         self.decoupled = hyper["alpha"] if name == "adamw" else 0.0
         self.l2 = 0.0 if name == "adamw" else hyper["alpha"]
         self.autocast = _AUTOCAST.get(hyper["precision"])
+        matmul = None
+        if (
+            self.autocast is torch.bfloat16
+            and net.device.type == "cpu"
+            and CPU_BFLOAT16_PATH == "written-out"
+        ):
+            self.autocast, matmul = None, torch.bfloat16
+        net.set_matmul_dtype(matmul)
+        #: which gradient runs: "written-out" (float32/float64),
+        #: "written-out-bfloat16" (bfloat16 on the CPU) or "autocast"
+        self.grad_path = (
+            "autocast"
+            if self.autocast is not None
+            else "written-out"
+            if matmul is None
+            else "written-out-bfloat16"
+        )
         # float16 needs loss scaling (bfloat16 has float32's exponent range)
         self.scaler = LossScaler() if self.autocast is torch.float16 else None
         self._order = None  # the EpochOrder of this fit, made at its first epoch
@@ -203,6 +227,7 @@ def full_batch_loss_and_grad(net, rows, targets, alpha, chunk=4096):
     """Loss and gradient over all samples (for L-BFGS), summed over chunks."""
     n = rows.n
     zero = [0.0] * net.n_layers
+    net.set_matmul_dtype(None)  # full-batch L-BFGS: exact products
     net.training_layers(min(chunk, n), zero)
     total_loss = torch.zeros((), dtype=net.dtype, device=net.device)
     total_grad = torch.zeros_like(net.grads)
