@@ -506,6 +506,8 @@ class _TabularBase(BaseEstimator):
         if y is None:
             raise ValueError("requires y to be passed, but the target y is None")
         y = np.asarray(y)
+        if np.iscomplexobj(y):
+            raise ValueError("Complex data not supported: y has complex values.")
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         return y
