@@ -9,9 +9,10 @@ buffer).
 
 Every layer has
 
-``forward(a, n)``
+``forward(a, n, generator)``
     the output for the first ``n`` rows of its buffers, fast and in place
-    where the arithmetic allows;
+    where the arithmetic allows (``generator`` draws dropout masks; the
+    other layers ignore it, so the network calls every layer alike);
 ``backward(delta, n)``
     the gradient with respect to its input, given the gradient with respect
     to its output, writing its parameters' gradients as it goes;
@@ -155,7 +156,7 @@ class Dense:
                 if not self.first:
                     self.bufs.add("grad_in_lp", rows, in_units, lp)
 
-    def forward(self, a, n, out=None):
+    def forward(self, a, n, generator=None, out=None):
         self.input = a
         if out is None:
             out = self.bufs.cut(n)["z"]
@@ -205,7 +206,7 @@ class Activation:
         if self.needs_z:
             self.bufs.add("out", rows, units, kw)
 
-    def forward(self, z, n):
+    def forward(self, z, n, generator=None):
         out = self.bufs.cut(n)["out"] if self.needs_z else None
         self.z = z
         self.a = self.fwd(z, out)

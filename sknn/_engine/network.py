@@ -155,10 +155,7 @@ class Network:
             self._lowp[0].copy_(self.coef)
         a = xb
         for layer in layers:
-            if isinstance(layer, Dropout):
-                a = layer.forward(a, n, generator)
-            else:
-                a = layer.forward(a, n)
+            a = layer.forward(a, n, generator)
         delta, loss = self.loss.delta_and_loss(a, *target)
         if alpha:
             loss = torch.add(loss, torch.dot(self.coef, self.coef), alpha=0.5 * alpha)
