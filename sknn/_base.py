@@ -128,6 +128,9 @@ class BaseMLP(
         device="auto",
         precision="auto",
         n_threads=None,
+        n_frequencies=0,
+        frequency_scale=1.0,
+        input_scale=False,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -157,6 +160,9 @@ class BaseMLP(
         self.device = device
         self.precision = precision
         self.n_threads = n_threads
+        self.n_frequencies = n_frequencies
+        self.frequency_scale = frequency_scale
+        self.input_scale = input_scale
 
     # ------------------------------------------------------------------
     # What each estimator defines
@@ -207,6 +213,9 @@ class BaseMLP(
                 self.__dict__.pop(k, None)
             self.__dict__.update(saved)
             raise
+        for name in _params.INPUT_ATTRIBUTES.values():
+            if name not in fitted:  # a network without that input layer
+                self.__dict__.pop(name, None)
         self.__dict__.update(fitted)
         return self
 
@@ -266,7 +275,9 @@ class BaseMLP(
             attrs["_sparse_y"] = sparse_y
         attrs["device_"] = facade.resolve_device(self.device)
         attrs["out_activation_"] = head.out_activation
-        layer_sizes = [X.shape[1], *hidden, head.n_outputs]
+        inputs = _params.input_layers(self, X.shape[1])
+        width = _params.input_width(inputs, X.shape[1])
+        layer_sizes = [width, *hidden, head.n_outputs]
         attrs["n_layers_"] = len(layer_sizes)
         memory = facade.device_memory(attrs["device_"])
         _params.check_network_size(self, layer_sizes, X, memory)
@@ -275,6 +286,8 @@ class BaseMLP(
         # the engine's own seed (dropout, the learning-rate search) is read
         # off a copy of it, so that those draws stay scikit-learn's
         rng = check_random_state(self.random_state)
+        if not first:
+            self._check_same_inputs(inputs)
         weights = self._start_weights(first, layer_sizes, rng)
         seed = copy.deepcopy(rng).randint(np.iinfo(np.int32).max)
         session = facade.Session(
@@ -284,6 +297,8 @@ class BaseMLP(
             _params.compute_dtype(self, X),
             attrs["device_"],
             *weights,
+            inputs=inputs,
+            input_params=self._start_inputs(first, inputs, seed),
         )
         early = self.early_stopping and self.solver != "lbfgs"
         state = FitState.resume(None if first else self, early, incremental)
@@ -298,7 +313,53 @@ class BaseMLP(
                 self._run_stochastic(session, data, state, early, incremental)
         attrs.update(state.attributes())
         attrs["coefs_"], attrs["intercepts_"] = session.weights()
+        attrs.update(self._input_attributes(session))
         return attrs
+
+    @staticmethod
+    def _input_attributes(session):
+        """The input layers' parameters as fitted attributes."""
+        return {
+            _params.INPUT_ATTRIBUTES[k]: v for k, v in session.input_params().items()
+        }
+
+    def _start_inputs(self, first, inputs, seed):
+        """Starting input-layer parameters: new ones, or the fitted ones
+        when training goes on."""
+        if first:
+            return _params.initial_input_params(self, inputs, seed)
+        return self._fitted_inputs() or {}
+
+    def _check_same_inputs(self, inputs):
+        """Training goes on only with the input layers it was fitted with."""
+        fitted = self._fitted_inputs() or {}
+        have = {
+            "n_frequencies": fitted["phases"].shape[1] if "phases" in fitted else 0,
+            "input_scale": "scale" in fitted,
+        }
+        want = {
+            "n_frequencies": 0 if inputs is None else inputs[1],
+            "input_scale": inputs is not None and inputs[2],
+        }
+        if have != want:
+            changed = ", ".join(
+                f"{k}={want[k]!r} (fitted with {have[k]!r})"
+                for k in have
+                if have[k] != want[k]
+            )
+            raise ValueError(
+                f"The input layers changed since the last fit: {changed}; set "
+                "warm_start=False to fit a new network."
+            )
+
+    def _fitted_inputs(self):
+        """The fitted input layers' parameters by engine name, or None."""
+        out = {
+            k: getattr(self, a)
+            for k, a in _params.INPUT_ATTRIBUTES.items()
+            if hasattr(self, a)
+        }
+        return out or None
 
     def _start_weights(self, first, layer_sizes, rng):
         if first:
@@ -313,6 +374,7 @@ class BaseMLP(
         return self.coefs_, self.intercepts_
 
     def _layer_units(self):
+        """The units of every layer, the first dense layer's inputs first."""
         return [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
 
     # ------------------------------------------------------------------
@@ -361,6 +423,7 @@ class BaseMLP(
         out = dict(attrs)  # the targets' attributes, private ones included
         out.update((k, v) for k, v in state.attributes().items() if k.endswith("_"))
         out["coefs_"], out["intercepts_"] = session.weights()
+        out.update(self._input_attributes(session))
         for name in _VALIDATION_ATTRIBUTES:
             if hasattr(self, name):
                 out[name] = getattr(self, name)
@@ -383,12 +446,13 @@ class BaseMLP(
 
     def _network(self):
         """How the engine finds the fitted network: (owner, layer sizes,
-        activation, loss, coefs, intercepts, device)."""
+        activation, loss, coefs, intercepts, device, input layers)."""
         loss = LOSS_OF_ACTIVATION[self.out_activation_]
         return (self, self._layer_units(), self.activation, loss) + (
             self.coefs_,
             self.intercepts_,
             self.device_,
+            self._fitted_inputs(),
         )
 
     def _raw_outputs(self, X):
@@ -396,7 +460,7 @@ class BaseMLP(
         from ._engine import facade
 
         X = self._validate_X_predict(X)
-        out = facade.predict_raw(*self._network(), X, n_threads=self.n_threads)
+        out = facade.predict_raw(self._network(), X, n_threads=self.n_threads)
         if not np.isfinite(out).all():
             raise ValueError(
                 "The network's outputs overflowed to non-finite values "
@@ -426,6 +490,13 @@ class BaseMLP(
         # a model pickled before `weight_init` existed was initialised with
         # He for the ReLU family under every solver: keep that on refit
         state.setdefault("n_threads", None)  # pickled before n_threads existed
+        # pickled before the input layers existed: a network without them
+        for name, default in (
+            ("n_frequencies", 0),
+            ("frequency_scale", 1.0),
+            ("input_scale", False),
+        ):
+            state.setdefault(name, default)
         if "weight_init" not in state and "activation" in state:
             he = state["activation"] in _params.HE_FAMILY
             state["weight_init"] = "he" if he else "glorot"

@@ -182,10 +182,40 @@ default='auto'
         many. Never more than torch allows at the time
         (``torch.get_num_threads()``, which follows ``OMP_NUM_THREADS`` and
         ``threadpoolctl.threadpool_limits``); torch's setting is restored
-        when the call returns."""
+        when the call returns.
+
+    n_frequencies : int, default=0
+        Learned periodic features per input column: with ``K > 0`` each
+        column ``x_j`` is followed by ``cos(2 pi f_jk x_j + p_jk)`` for
+        ``k = 1..K`` before the first dense layer, whose input grows to
+        ``n_features * (1 + K)``. Frequencies and phases train with the
+        weights (without the L2 penalty), so the network can learn a sharp
+        or periodic response to one column that a few ReLU units draw only
+        coarsely. They pay off for numeric columns on a common scale
+        (standardise X first); 0 leaves the network as scikit-learn's.
+
+    frequency_scale : float, default=1.0
+        Standard deviation of the normal distribution the starting
+        frequencies are drawn from, in cycles per unit of X; phases start
+        uniform on ``[-pi, pi)``. Small values (0.1-0.3 on standardised
+        columns) start from slowly varying features.
+
+    input_scale : bool, default=False
+        Learn one factor per column of the first dense layer's input (after
+        the periodic features), starting at 1 and trained without the L2
+        penalty: a cheap way for the network to turn down columns it finds
+        noisy before any weight sees them."""
 
 _COMMON_ATTRIBUTES = """\
-loss_ : float
+frequencies_ : ndarray of shape (n_features_in_, n_frequencies)
+        The learned frequencies of the periodic input features; only when
+        ``n_frequencies > 0``. ``phases_`` (same shape) holds their phases.
+
+    input_scale_ : ndarray of shape (coefs_[0].shape[0],)
+        The learned factor of each input of the first dense layer; only
+        when ``input_scale=True``.
+
+    loss_ : float
         The training loss of the last epoch (with the L2 penalty).
 
     best_loss_ : float or None
@@ -372,6 +402,9 @@ class MLPClassifier(_ClassifierBase):
         device="auto",
         precision="auto",
         n_threads=None,
+        n_frequencies=0,
+        frequency_scale=1.0,
+        input_scale=False,
         class_weight=None,
     ):
         super().__init__(
@@ -403,6 +436,9 @@ class MLPClassifier(_ClassifierBase):
             device=device,
             precision=precision,
             n_threads=n_threads,
+            n_frequencies=n_frequencies,
+            frequency_scale=frequency_scale,
+            input_scale=input_scale,
         )
         self.class_weight = class_weight
 
@@ -671,6 +707,9 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         device="auto",
         precision="auto",
         n_threads=None,
+        n_frequencies=0,
+        frequency_scale=1.0,
+        input_scale=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -701,6 +740,9 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
             device=device,
             precision=precision,
             n_threads=n_threads,
+            n_frequencies=n_frequencies,
+            frequency_scale=frequency_scale,
+            input_scale=input_scale,
         )
         self.loss = loss
 
@@ -858,6 +900,9 @@ default=None
         device="auto",
         precision="auto",
         n_threads=None,
+        n_frequencies=0,
+        frequency_scale=1.0,
+        input_scale=False,
         threshold=0.5,
         pos_weight=None,
     ):
@@ -890,6 +935,9 @@ default=None
             device=device,
             precision=precision,
             n_threads=n_threads,
+            n_frequencies=n_frequencies,
+            frequency_scale=frequency_scale,
+            input_scale=input_scale,
         )
         self.threshold = threshold
         self.pos_weight = pos_weight

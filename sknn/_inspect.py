@@ -75,8 +75,8 @@ class NetworkInspectionMixin:
                     "output='proba' is for classifiers; a regressor's "
                     "output='raw' module already computes predict."
                 )
-        _, _, activation, _, coefs, intercepts, _ = self._network()
-        return facade.to_torch(coefs, intercepts, activation, proba, device)
+        _, _, activation, _, coefs, intercepts, _, inputs = self._network()
+        return facade.to_torch(coefs, intercepts, activation, proba, device, inputs)
 
     def hidden_activations(self, X):
         """Activations of each hidden layer for the samples in X.
@@ -96,7 +96,7 @@ class NetworkInspectionMixin:
         X = self._validate_X_predict(X)
         if sp.issparse(X):
             X = X.toarray()
-        return facade.hidden_activations(*self._network(), X, n_threads=self.n_threads)
+        return facade.hidden_activations(self._network(), X, n_threads=self.n_threads)
 
     def hidden_unit_summary(self, X, saturation=0.95):
         """Diagnose training from the hidden units' activations on X.

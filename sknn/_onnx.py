@@ -275,9 +275,34 @@ _TAILS = {
 }
 
 
+def _emit_inputs(g, estimator, x, dtype):
+    """The optional input layers: periodic features as one Gemm (a (d, d K)
+    matrix holding ``2 pi f[j, k]`` at row j, column ``j K + k``, so that
+    the product lays the cosines out as the engine does), then the scale."""
+    inputs = estimator._fitted_inputs() or {}
+    a = x
+    if "frequencies" in inputs:
+        f, p = inputs["frequencies"], inputs["phases"]
+        d, k = f.shape
+        E = np.zeros((d, d * k))
+        for j in range(d):
+            E[j, j * k : (j + 1) * k] = 2.0 * np.pi * f[j]
+        u = g.node(
+            "Gemm",
+            [x, g.const(E.astype(dtype), "freq"), g.const(p.ravel().astype(dtype))],
+            "phase_in",
+        )
+        a = g.node("Concat", [x, g.node("Cos", [u], "periodic")], "embedded", axis=1)
+    if "scale" in inputs:
+        a = g.node(
+            "Mul", [a, g.const(inputs["scale"].astype(dtype), "scale")], "scaled"
+        )
+    return a
+
+
 def _emit_network(g, estimator, x, dtype):
     """Gemm per layer with the hidden activation between: the logits."""
-    a = x
+    a = _emit_inputs(g, estimator, x, dtype)
     n_layers = len(estimator.coefs_)
     for i, (W, b) in enumerate(zip(estimator.coefs_, estimator.intercepts_)):
         z = g.node(
@@ -422,7 +447,7 @@ def to_onnx(estimator, path=None, *, opset=None):
     helper, TP = onnx.helper, onnx.TensorProto
     dtype = _model_dtype(estimator)
     elem = _ELEM[dtype.type](TP)
-    n_features = estimator.coefs_[0].shape[0]
+    n_features = estimator.n_features_in_
     g = _GraphBuilder(onnx)
     names = ("predictions",) if isinstance(estimator, MLPRegressor) else _CLF_OUTPUTS
     out_types = _emit_estimator(

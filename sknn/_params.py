@@ -63,6 +63,16 @@ CONSTRAINTS = {
     "device": [str],
     "precision": [StrOptions({"auto", "float32", "float64", "bfloat16", "float16"})],
     "n_threads": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    "n_frequencies": [Interval(numbers.Integral, 0, None, closed="left")],
+    "frequency_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+    "input_scale": ["boolean"],
+}
+
+# the fitted attribute of each input-layer parameter of the engine
+INPUT_ATTRIBUTES = {
+    "scale": "input_scale_",
+    "frequencies": "frequencies_",
+    "phases": "phases_",
 }
 
 
@@ -235,3 +245,35 @@ def rows_per_product(est, n_samples):
         return n_samples
     size = 200 if est.batch_size == "auto" else est.batch_size
     return min(size, n_samples)
+
+
+def input_layers(est, n_features):
+    """The engine's input layers for ``n_features`` columns: ``(n_features,
+    n_frequencies, input_scale)``, or None when there are none."""
+    if not (est.n_frequencies or est.input_scale):
+        return None
+    return (n_features, int(est.n_frequencies), bool(est.input_scale))
+
+
+def input_width(inputs, n_features):
+    """The inputs of the first dense layer."""
+    return n_features if inputs is None else n_features * (1 + inputs[1])
+
+
+def initial_input_params(est, inputs, seed):
+    """Starting values of the input layers, by engine name: scale 1 (the
+    columns as they come), frequencies ``N(0, frequency_scale)`` and phases
+    uniform on ``[-pi, pi)``.  Drawn from their own generator (seeded from
+    the fit's engine seed), so that switching them on leaves the draws of
+    the weights, the validation split and the epochs' order unchanged."""
+    if inputs is None:
+        return {}
+    d, k, scale = inputs
+    rs = np.random.RandomState(seed)
+    out = {}
+    if scale:
+        out["scale"] = np.ones(d * (1 + k))
+    if k:
+        out["frequencies"] = rs.normal(0.0, est.frequency_scale, (d, k))
+        out["phases"] = rs.uniform(-np.pi, np.pi, (d, k))
+    return out

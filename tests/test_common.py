@@ -85,6 +85,9 @@ def _expected_failed_checks(estimator):
         MLPClassifier(random_state=0),
         MLPRegressor(random_state=0),
         MultiLabelMLP(random_state=0),
+        # the optional input layers (periodic features, per-column scale)
+        MLPClassifier(random_state=0, n_frequencies=2, input_scale=True),
+        MLPRegressor(random_state=0, n_frequencies=2, input_scale=True),
         TabularMLPClassifier(random_state=0),
         TabularMLPRegressor(random_state=0),
     ],

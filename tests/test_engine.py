@@ -297,3 +297,59 @@ def test_dense_layer_backward_matches_autograd():
         want_W, want_b = torch.autograd.grad(loss, (Wl, bl))
     torch.testing.assert_close(gW, want_W)
     torch.testing.assert_close(gb, want_b)
+
+
+# -- input layers: learned periodic features and per-column scale ----------
+@pytest.mark.parametrize("n_freq, scale", [(0, True), (3, False), (3, True)])
+@pytest.mark.parametrize("output", ["softmax", "identity"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_input_layers_match_autograd(n_freq, scale, output, weighted):
+    rng = np.random.RandomState(5)
+    n, d, n_out = 13, 4, 3
+    y, sw, pw, out_act, _, n_out = _problem(output, n, n_out, rng, weighted, False)
+    sizes = [d * (1 + n_freq), 7, n_out]
+    net = Network(
+        sizes,
+        "tanh",
+        LOSS_OF[out_act],
+        torch.float64,
+        torch.device("cpu"),
+        inputs=(d, n_freq, scale),
+    )
+    gen = torch.Generator().manual_seed(3)
+    net.params.copy_(torch.randn(net.params.shape, generator=gen, dtype=torch.float64))
+    X = torch.from_numpy(rng.randn(n, d))
+    targets = _targets(out_act, y, sw, n_out, pw)
+    idx = torch.arange(n)
+    target, sc = targets.take(idx), targets.scale(idx, n)
+    drop = [0.2, 0.0]
+    loss_fast, g_fast = _grads(net, "fast", X, target, 0.01, drop, sc, seed=7)
+    loss_ref, g_ref = _grads(net, "autograd", X, target, 0.01, drop, sc, seed=7)
+    assert loss_fast == pytest.approx(loss_ref, rel=1e-10, abs=1e-12)
+    torch.testing.assert_close(g_fast, g_ref, rtol=1e-9, atol=1e-11)
+    # every input parameter gets a gradient, and none of the weight penalty
+    extra = net._input_views(g_fast)
+    names = ({"scale"} if scale else set()) | (
+        {"frequencies", "phases"} if n_freq else set()
+    )
+    assert set(extra) == names
+    for t in extra.values():
+        assert torch.count_nonzero(t) == t.numel()
+
+
+def test_periodic_layout():
+    """Column j's cosines sit at d + j K + k, after the raw input."""
+    from sknn._engine.layers import Periodic
+
+    F = torch.tensor([[1.0, 2.0], [0.5, 0.25]], dtype=torch.float64)
+    P = torch.tensor([[0.1, 0.2], [0.3, 0.4]], dtype=torch.float64)
+    X = torch.tensor([[0.3, -1.2], [2.0, 0.7]], dtype=torch.float64)
+    layer = Periodic(F, P)
+    layer.allocate(2, KW, backward=False)
+    out = layer.forward(X, 2).clone()
+    for j in range(2):
+        for k in range(2):
+            want = torch.cos(2 * np.pi * F[j, k] * X[:, j] + P[j, k])
+            torch.testing.assert_close(out[:, 2 + j * 2 + k], want)
+    torch.testing.assert_close(out[:, :2], X)
+    torch.testing.assert_close(out, Periodic.reference(X, F, P))

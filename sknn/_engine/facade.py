@@ -135,13 +135,33 @@ class Session:
         'float32' or 'float64'; a device name from :func:`resolve_device`.
     coefs, intercepts : lists of ndarray
         The starting weights, in scikit-learn's (in, out) layout.
+    inputs, input_params
+        The input layers (see :class:`~sknn._engine.network.Network`) and
+        their starting parameters by name, or None and {}.
     """
 
-    def __init__(self, layer_sizes, activation, loss, dtype, device, coefs, intercepts):
+    def __init__(
+        self,
+        layer_sizes,
+        activation,
+        loss,
+        dtype,
+        device,
+        coefs,
+        intercepts,
+        inputs=None,
+        input_params=None,
+    ):
         self.net = Network(
-            layer_sizes, activation, loss, DTYPES[dtype], torch.device(device)
+            layer_sizes,
+            activation,
+            loss,
+            DTYPES[dtype],
+            torch.device(device),
+            inputs=inputs,
         )
         self.net.set_weights(coefs, intercepts)
+        self.net.set_input_params(input_params or {})
         self.kw = dict(dtype=self.net.dtype, device=self.net.device)
         self.trainer = None
         self.validation = None
@@ -216,6 +236,10 @@ class Session:
     def weights(self):
         return self.net.get_weights()
 
+    def input_params(self):
+        """The input layers' parameters by name, as numpy arrays."""
+        return self.net.get_input_params()
+
     # -- L-BFGS --------------------------------------------------------------
     def flat_weights(self):
         return self.net.params.to("cpu", torch.float64).numpy().copy()
@@ -238,34 +262,53 @@ class Session:
 _PREDICT_NETS = weakref.WeakKeyDictionary()
 
 
-def _predict_net(owner, layer_sizes, activation, loss, coefs, device_str):
+def _input_spec(layer_sizes, inputs):
+    """The Network's ``inputs`` tuple from the fitted input parameters."""
+    if not inputs:
+        return None
+    k = inputs["phases"].shape[1] if "phases" in inputs else 0
+    return (layer_sizes[0] // (1 + k), k, "scale" in inputs)
+
+
+def _predict_net(owner, layer_sizes, activation, loss, coefs, intercepts, dev, inputs):
+    """The owner's cached prediction network, holding the given weights."""
     dtype = torch.float32 if coefs[0].dtype == np.float32 else torch.float64
-    key = (tuple(layer_sizes), activation, loss, dtype, device_str)
+    spec = _input_spec(layer_sizes, inputs)
+    key = (tuple(layer_sizes), activation, loss, dtype, dev, spec)
     cached = _PREDICT_NETS.get(owner)
     if cached is None or cached[0] != key:
-        device = predict_device(device_str)
-        net = Network(layer_sizes, activation, loss, dtype, device, grads=False)
+        net = Network(
+            layer_sizes,
+            activation,
+            loss,
+            dtype,
+            predict_device(dev),
+            grads=False,
+            inputs=spec,
+        )
         cached = _PREDICT_NETS[owner] = (key, net)
-    return cached[1]
+    net = cached[1]
+    net.set_weights(coefs, intercepts)
+    net.set_input_params(inputs or {})
+    return net
 
 
-def predict_raw(
-    owner, layer_sizes, activation, loss, coefs, intercepts, device, X, n_threads=None
-):
+def predict_raw(network, X, n_threads=None):
     """Output pre-activations of the fitted network for X, as numpy.
 
-    ``owner`` (the estimator) keys the cached network.  On a GPU that runs
+    ``network`` is the estimator's ``_network()``: (owner, layer sizes,
+    activation, loss, coefs, intercepts, device, input layers); the owner
+    (the estimator) keys the cached network.  On a GPU that runs
     out of memory the chunk is halved and the call retried, with a
     ResourceWarning.
     """
-    net = _predict_net(owner, layer_sizes, activation, loss, coefs, device)
-    net.set_weights(coefs, intercepts)
+    net = _predict_net(*network)
     chunk = chunk_rows(net.layer_sizes)
     while True:
         try:
             rows = Rows(X, net.dtype, net.device, stream=True)
             busy = max(1, min(rows.n, chunk))  # rows per product: a chunk
-            with torch.inference_mode(), thread_scope(busy, layer_sizes, n_threads):
+            with torch.inference_mode(), thread_scope(busy, net.layer_sizes, n_threads):
                 return _predict_raw(net, rows, chunk).cpu().numpy()
         except torch.cuda.OutOfMemoryError:
             if chunk <= 1:
@@ -278,20 +321,18 @@ def predict_raw(
             )
 
 
-def hidden_activations(
-    owner, layer_sizes, activation, loss, coefs, intercepts, device, X, n_threads=None
-):
-    """Each hidden layer's activations for dense X, as numpy arrays."""
-    net = _predict_net(owner, layer_sizes, activation, loss, coefs, device)
-    net.set_weights(coefs, intercepts)
-    with torch.inference_mode(), thread_scope(len(X), layer_sizes, n_threads):
+def hidden_activations(network, X, n_threads=None):
+    """Each hidden layer's activations for dense X, as numpy arrays
+    (``network`` as for :func:`predict_raw`)."""
+    net = _predict_net(*network)
+    with torch.inference_mode(), thread_scope(len(X), net.layer_sizes, n_threads):
         xb = torch.as_tensor(X).to(net.device)
         return [a.cpu().numpy() for a in net.hidden_activations(xb)]
 
 
-def to_torch(coefs, intercepts, activation, proba, device):
+def to_torch(coefs, intercepts, activation, proba, device, inputs=None):
     """The fitted network as a ``torch.nn.Sequential`` on ``device`` (the
     ``device`` parameter's values)."""
     from .torch_module import build
 
-    return build(coefs, intercepts, activation, proba, resolve_device(device))
+    return build(coefs, intercepts, activation, proba, resolve_device(device), inputs)

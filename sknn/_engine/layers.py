@@ -248,3 +248,92 @@ class Dropout:
             1.0 - self.p, generator=generator
         )
         return a * (mask * (1.0 / (1.0 - self.p))).to(a.dtype)
+
+
+# -- input layers: between X and the first dense layer ----------------------
+TWO_PI = 2.0 * 3.141592653589793
+
+
+class Periodic:
+    """Learned periodic features of each input column.
+
+    For column ``j`` and frequency ``k`` the layer adds ``cos(2 pi f[j, k]
+    x[:, j] + p[j, k])`` to the row, after the untouched input:
+    ``out = [x, cos(...)]`` of width ``d (1 + K)``, the cosines of column j
+    at ``d + j K + k``.  Frequencies and phases are parameters (trained like
+    the weights), so a column whose periodic features do not help can have
+    them damped by the next dense layer while the raw value stays.  It is
+    always the network's first layer: no gradient flows back to X.
+    """
+
+    def __init__(self, F, P, gF=None, gP=None):
+        self.F, self.P, self.gF, self.gP = F, P, gF, gP
+        self.bufs = _Buffers()
+        self.input = None
+
+    def allocate(self, rows, kw, backward):
+        d, k = self.F.shape
+        self.bufs.add("out", rows, d * (1 + k), kw)
+        if backward:
+            self.bufs.add("sin", rows, d * k, kw)
+
+    def forward(self, a, n, generator=None):
+        d, k = self.F.shape
+        views = self.bufs.cut(n)
+        out = views["out"]
+        out[:, :d].copy_(a)
+        u = out[:, d:].view(n, d, k)
+        torch.addcmul(self.P, a.unsqueeze(2), self.F, value=TWO_PI, out=u)
+        if self.gF is not None:  # training: the derivative needs sin(u)
+            self.input = a
+            torch.sin(u, out=views["sin"].view(n, d, k))
+        u.cos_()
+        return out
+
+    def backward(self, delta, n):
+        d, k = self.F.shape
+        # d loss / d u = -delta_cos * sin(u), written over the sin buffer
+        g = self.bufs.cut(n)["sin"].view(n, d, k)
+        g.mul_(delta[:, d:].view(n, d, k)).neg_()
+        torch.sum(g, 0, out=self.gP)
+        g.mul_(self.input.unsqueeze(2))
+        torch.sum(g, 0, out=self.gF)
+        self.gF.mul_(TWO_PI)
+        return None
+
+    @staticmethod
+    def reference(a, F, P):
+        u = torch.addcmul(P, a.unsqueeze(2), F, value=TWO_PI)
+        return torch.cat([a, torch.cos(u).reshape(a.shape[0], -1)], dim=1)
+
+
+class Scale:
+    """A learned factor per input column, ``out = x * s``: the network can
+    shrink the columns it finds noisy (and stretch useful ones) at the cost
+    of one parameter each, before any weight sees them."""
+
+    def __init__(self, s, gs=None, first=True):
+        self.s, self.gs, self.first = s, gs, first
+        self.bufs = _Buffers()
+        self.input = None
+
+    def allocate(self, rows, kw, backward):
+        m = self.s.shape[0]
+        self.bufs.add("out", rows, m, kw)
+        if backward:
+            self.bufs.add("tmp", rows, m, kw)
+
+    def forward(self, a, n, generator=None):
+        self.input = a
+        return torch.mul(a, self.s, out=self.bufs.cut(n)["out"])
+
+    def backward(self, delta, n):
+        views = self.bufs.cut(n)
+        torch.sum(torch.mul(delta, self.input, out=views["tmp"]), 0, out=self.gs)
+        if self.first:
+            return None
+        return delta.mul_(self.s)
+
+    @staticmethod
+    def reference(a, s):
+        return a * s

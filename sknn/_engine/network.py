@@ -21,7 +21,7 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 
-from .layers import Activation, Dense, Dropout
+from .layers import Activation, Dense, Dropout, Periodic, Scale
 from .losses import LOSSES
 
 
@@ -36,10 +36,28 @@ class Network:
         Hidden activation, a key of :data:`layers.ACTIVATIONS`.
     loss : str
         A key of :data:`losses.LOSSES`; fixes the output activation.
+    inputs : tuple (n_features, n_frequencies, scale) or None
+        Input layers in front of the first dense layer: ``n_frequencies``
+        learned periodic features per column (:class:`layers.Periodic`; the
+        first dense layer then takes ``n_features * (1 + n_frequencies)``
+        inputs) and, when ``scale``, a learned factor per column of what the
+        dense layer sees (:class:`layers.Scale`).  Their parameters follow
+        the biases in the flat tensor (scale, frequencies, phases) and get
+        no weight penalty.
     """
 
-    def __init__(self, layer_sizes, activation, loss, dtype, device, grads=True):
+    def __init__(
+        self, layer_sizes, activation, loss, dtype, device, grads=True, inputs=None
+    ):
         self.layer_sizes = list(layer_sizes)
+        n_features, n_freq, scale = inputs or (self.layer_sizes[0], 0, False)
+        if n_features * (1 + n_freq) != self.layer_sizes[0]:
+            raise ValueError(
+                f"{n_features} features with {n_freq} frequencies each do not "
+                f"make the {self.layer_sizes[0]} inputs of the first layer"
+            )
+        self.inputs = (n_features, n_freq, bool(scale))
+        self.has_inputs = bool(n_freq or scale)
         self.activation = activation
         self.loss = LOSSES[loss]
         self.dtype = dtype
@@ -47,14 +65,17 @@ class Network:
         self.shapes = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
         self.n_layers = len(self.shapes)
         self.n_coef = sum(i * o for i, o in self.shapes)
-        n_params = self.n_coef + sum(o for _, o in self.shapes)
+        self.n_dense = self.n_coef + sum(o for _, o in self.shapes)
+        n_params = self.n_dense + self._n_input_params()
         self.params = torch.zeros(n_params, dtype=dtype, device=device)
         self.W, self.b = self._views(self.params)
+        self.extra = self._input_views(self.params)
         self.coef = self.params[: self.n_coef]
         self.grads = None
         if grads:
             self.grads = torch.zeros_like(self.params)
             self.gW, self.gb = self._views(self.grads)
+            self.gextra = self._input_views(self.grads)
             self.coef_grad = self.grads[: self.n_coef]
         self._training = (None, None)  # (batch size, dropout) and its layers
         # the dtype of the training products (None: self.dtype); see
@@ -71,6 +92,35 @@ class Network:
             bs.append(flat[pos : pos + o])
             pos += o
         return Ws, bs
+
+    def _n_input_params(self):
+        d, k, scale = self.inputs
+        return (self.layer_sizes[0] if scale else 0) + 2 * d * k
+
+    def _input_views(self, flat):
+        """The input layers' parameters in ``flat``: {'scale': (m,),
+        'frequencies': (d, K), 'phases': (d, K)}, those that exist."""
+        d, k, scale = self.inputs
+        out, pos = {}, self.n_dense
+        if scale:
+            m = self.layer_sizes[0]
+            out["scale"] = flat[pos : pos + m]
+            pos += m
+        if k:
+            out["frequencies"] = flat[pos : pos + d * k].view(d, k)
+            out["phases"] = flat[pos + d * k : pos + 2 * d * k].view(d, k)
+        return out
+
+    def set_input_params(self, values):
+        """Copy the input layers' parameters (numpy, by name) in."""
+        for name, t in self.extra.items():
+            t.copy_(torch.as_tensor(np.asarray(values[name])))
+
+    def get_input_params(self, params=None):
+        """The input layers' parameters as numpy arrays, by name."""
+        params = self.params if params is None else params
+        flat = params.detach().to("cpu", copy=True)
+        return {k: v.numpy() for k, v in self._input_views(flat).items()}
 
     # -- state in and out, as numpy ---------------------------------------
     def set_weights(self, coefs, intercepts):
@@ -110,13 +160,14 @@ class Network:
         activation and (where its rate is positive) dropout for each hidden
         layer, then the output's dense layer."""
         kw = dict(dtype=self.dtype, device=self.device)
-        out = []
+        out = self._input_layers(rows, kw, backward)
         for i in range(self.n_layers):
             grads = (self.gW[i], self.gb[i]) if backward else (None, None)
             lowp = None
             if backward and self._lowp is not None:
                 lowp = (self._lowp[2][i], self._lowp[3][i])
-            dense = Dense(self.W[i], self.b[i], *grads, first=i == 0, lowp=lowp)
+            first = i == 0 and not out
+            dense = Dense(self.W[i], self.b[i], *grads, first=first, lowp=lowp)
             # prediction writes the last layer straight into its output
             dense.allocate(rows, kw, backward, backward or i < self.n_layers - 1)
             out.append(dense)
@@ -131,6 +182,32 @@ class Network:
                 drop.allocate(rows, units, kw)
                 out.append(drop)
         return out
+
+    def _input_layers(self, rows, kw, backward):
+        """Periodic features, then the per-column scale, where enabled."""
+        out = []
+        e = self.extra
+        g = self.gextra if backward else {}
+        if "frequencies" in e:
+            out.append(
+                Periodic(
+                    e["frequencies"], e["phases"], g.get("frequencies"), g.get("phases")
+                )
+            )
+        if "scale" in e:
+            out.append(Scale(e["scale"], g.get("scale"), first=not out))
+        for layer in out:
+            layer.allocate(rows, kw, backward)
+        return out
+
+    def input_reference(self, a, extra):
+        """The input layers out of place (``extra``: views as
+        :meth:`_input_views` gives them)."""
+        if "frequencies" in extra:
+            a = Periodic.reference(a, extra["frequencies"], extra["phases"])
+        if "scale" in extra:
+            a = Scale.reference(a, extra["scale"])
+        return a
 
     def training_layers(self, batch_size, dropout):
         """The layers for batches of at most ``batch_size`` rows, made once
@@ -200,6 +277,7 @@ class Network:
         """
         leaf = self.params.detach().requires_grad_(True)
         W, b = self._views(leaf)
+        extra = self._input_views(leaf)
         ctx = (
             torch.autocast(device_type=self.device.type, dtype=autocast)
             if autocast is not None
@@ -208,7 +286,9 @@ class Network:
         act = Activation(self.activation)
         with torch.enable_grad():
             with ctx:
-                z = self.forward_reference(xb, W, b, act, dropout, generator)
+                z = self.forward_reference(
+                    self.input_reference(xb, extra), W, b, act, dropout, generator
+                )
             z = z.to(self.dtype)
             loss = self.loss.reference(z, *target)
             coef = leaf[: self.n_coef]
@@ -222,7 +302,8 @@ class Network:
         return loss.detach()
 
     def forward_reference(self, a, W, b, act, dropout=None, generator=None):
-        """The output pre-activation, out of place (differentiable)."""
+        """The output pre-activation, out of place (differentiable), from
+        the first dense layer's input (after :meth:`input_reference`)."""
         for i in range(self.n_layers):
             z = Dense.reference(a, W[i], b[i])
             if i < self.n_layers - 1:
@@ -235,7 +316,7 @@ class Network:
     def hidden_activations(self, X):
         """Each hidden layer's activation for the rows X, out of place."""
         act = Activation(self.activation)
-        out, a = [], X
+        out, a = [], self.input_reference(X, self.extra)
         for i in range(self.n_layers - 1):
             a = act.reference(Dense.reference(a, self.W[i], self.b[i]))
             out.append(a)

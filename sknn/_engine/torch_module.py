@@ -1,7 +1,8 @@
 """A fitted network as an ordinary ``torch.nn.Module`` (``to_torch``).
 
 The module is built from copies of ``coefs_`` and ``intercepts_`` (training
-it leaves the estimator unchanged) with torch's standard layers, so it can
+it leaves the estimator unchanged) with torch's standard layers (and two
+small modules of ours for the optional input layers), so it can
 be fine-tuned, scripted, exported or served like any other torch model.
 """
 
@@ -9,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .layers import LEAKY_SLOPE
+from .layers import LEAKY_SLOPE, TWO_PI
 
 
 def _activation_module(kind):
@@ -35,17 +36,56 @@ class BinaryProba(nn.Module):
         return torch.cat([1.0 - p, p], dim=1)
 
 
+class PeriodicFeatures(nn.Module):
+    """``[x, cos(2 pi f x + p)]``: each column followed by nothing, then the
+    cosines of column j at ``d + j K + k`` (``n_frequencies=K``), with the
+    frequencies ``f`` and phases ``p`` of shape (d, K) as parameters."""
+
+    def __init__(self, frequencies, phases):
+        super().__init__()
+        self.frequencies = nn.Parameter(frequencies)
+        self.phases = nn.Parameter(phases)
+
+    def forward(self, x):
+        u = torch.addcmul(self.phases, x.unsqueeze(2), self.frequencies, value=TWO_PI)
+        return torch.cat([x, torch.cos(u).flatten(1)], dim=1)
+
+
+class ColumnScale(nn.Module):
+    """``x * scale``, one learned factor per column (``input_scale_``)."""
+
+    def __init__(self, scale):
+        super().__init__()
+        self.scale = nn.Parameter(scale)
+
+    def forward(self, x):
+        return x * self.scale
+
+
 _PROBA = {"softmax": lambda: nn.Softmax(dim=1), "sigmoid": nn.Sigmoid}
 _PROBA["binary"] = BinaryProba
 
 
-def build(coefs, intercepts, activation, proba, device):
+def build(coefs, intercepts, activation, proba, device, inputs=None):
     """``nn.Sequential`` of Linear layers (weights stored (out, in), the
     transpose of ``coefs_``) with the activation between them, and the
     output's probabilities when ``proba`` names them ('softmax', 'binary',
-    'sigmoid'); in eval mode."""
+    'sigmoid'); in eval mode.  ``inputs`` (the fitted input layers'
+    parameters by name) puts :class:`PeriodicFeatures` and
+    :class:`ColumnScale` in front."""
     dtype = torch.float32 if coefs[0].dtype == np.float32 else torch.float64
+
+    def tensor(a):
+        return torch.as_tensor(np.ascontiguousarray(a), dtype=dtype, device=device)
+
+    inputs = inputs or {}
     layers = []
+    if "frequencies" in inputs:
+        layers.append(
+            PeriodicFeatures(tensor(inputs["frequencies"]), tensor(inputs["phases"]))
+        )
+    if "scale" in inputs:
+        layers.append(ColumnScale(tensor(inputs["scale"])))
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
         linear = nn.Linear(W.shape[0], W.shape[1], dtype=dtype, device=device)
         with torch.no_grad():
