@@ -131,6 +131,7 @@ class BaseMLP(
         n_frequencies=0,
         frequency_scale=1.0,
         input_scale=False,
+        periodic_columns=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -163,6 +164,7 @@ class BaseMLP(
         self.n_frequencies = n_frequencies
         self.frequency_scale = frequency_scale
         self.input_scale = input_scale
+        self.periodic_columns = periodic_columns
 
     # ------------------------------------------------------------------
     # What each estimator defines
@@ -318,7 +320,8 @@ class BaseMLP(
 
     @staticmethod
     def _input_attributes(session):
-        """The input layers' parameters as fitted attributes."""
+        """The input layers' parameters (and periodic columns) as fitted
+        attributes."""
         return {
             _params.INPUT_ATTRIBUTES[k]: v for k, v in session.input_params().items()
         }
@@ -336,10 +339,17 @@ class BaseMLP(
         have = {
             "n_frequencies": fitted["phases"].shape[1] if "phases" in fitted else 0,
             "input_scale": "scale" in fitted,
+            "periodic_columns": fitted["columns"].tolist()
+            if "columns" in fitted
+            else [],
         }
+        d = self.n_features_in_
         want = {
             "n_frequencies": 0 if inputs is None else inputs[1],
             "input_scale": inputs is not None and inputs[2],
+            "periodic_columns": []
+            if inputs is None or not inputs[1]
+            else list(range(d) if inputs[3] is None else inputs[3]),
         }
         if have != want:
             changed = ", ".join(

@@ -204,12 +204,18 @@ default='auto'
         Learn one factor per column of the first dense layer's input (after
         the periodic features), starting at 1 and trained without the L2
         penalty: a cheap way for the network to turn down columns it finds
-        noisy before any weight sees them."""
+        noisy before any weight sees them.
+
+    periodic_columns : array-like of int or bool, default=None
+        The columns that get periodic features when ``n_frequencies > 0``:
+        indices, or a boolean mask over the columns of X; None takes every
+        column. Binary and one-hot columns gain nothing from them."""
 
 _COMMON_ATTRIBUTES = """\
-frequencies_ : ndarray of shape (n_features_in_, n_frequencies)
+frequencies_ : ndarray of shape (n_periodic_columns, n_frequencies)
         The learned frequencies of the periodic input features; only when
-        ``n_frequencies > 0``. ``phases_`` (same shape) holds their phases.
+        ``n_frequencies > 0``. ``phases_`` (same shape) holds their phases,
+        ``periodic_columns_`` the columns of X they belong to.
 
     input_scale_ : ndarray of shape (coefs_[0].shape[0],)
         The learned factor of each input of the first dense layer; only
@@ -405,6 +411,7 @@ class MLPClassifier(_ClassifierBase):
         n_frequencies=0,
         frequency_scale=1.0,
         input_scale=False,
+        periodic_columns=None,
         class_weight=None,
     ):
         super().__init__(
@@ -439,6 +446,7 @@ class MLPClassifier(_ClassifierBase):
             n_frequencies=n_frequencies,
             frequency_scale=frequency_scale,
             input_scale=input_scale,
+            periodic_columns=periodic_columns,
         )
         self.class_weight = class_weight
 
@@ -710,6 +718,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         n_frequencies=0,
         frequency_scale=1.0,
         input_scale=False,
+        periodic_columns=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -743,6 +752,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
             n_frequencies=n_frequencies,
             frequency_scale=frequency_scale,
             input_scale=input_scale,
+            periodic_columns=periodic_columns,
         )
         self.loss = loss
 
@@ -903,6 +913,7 @@ default=None
         n_frequencies=0,
         frequency_scale=1.0,
         input_scale=False,
+        periodic_columns=None,
         threshold=0.5,
         pos_weight=None,
     ):
@@ -938,6 +949,7 @@ default=None
             n_frequencies=n_frequencies,
             frequency_scale=frequency_scale,
             input_scale=input_scale,
+            periodic_columns=periodic_columns,
         )
         self.threshold = threshold
         self.pos_weight = pos_weight

@@ -276,17 +276,18 @@ _TAILS = {
 
 
 def _emit_inputs(g, estimator, x, dtype):
-    """The optional input layers: periodic features as one Gemm (a (d, d K)
-    matrix holding ``2 pi f[j, k]`` at row j, column ``j K + k``, so that
-    the product lays the cosines out as the engine does), then the scale."""
+    """The optional input layers: periodic features as one Gemm (a (d, c K)
+    matrix holding ``2 pi f[i, k]`` at row ``columns[i]``, column ``i K +
+    k``, so that the product lays the cosines out as the engine does), then
+    the scale."""
     inputs = estimator._fitted_inputs() or {}
     a = x
     if "frequencies" in inputs:
         f, p = inputs["frequencies"], inputs["phases"]
-        d, k = f.shape
-        E = np.zeros((d, d * k))
-        for j in range(d):
-            E[j, j * k : (j + 1) * k] = 2.0 * np.pi * f[j]
+        c, k = f.shape
+        E = np.zeros((estimator.n_features_in_, c * k))
+        for i, j in enumerate(inputs["columns"]):
+            E[j, i * k : (i + 1) * k] = 2.0 * np.pi * f[i]
         u = g.node(
             "Gemm",
             [x, g.const(E.astype(dtype), "freq"), g.const(p.ravel().astype(dtype))],

@@ -66,6 +66,7 @@ CONSTRAINTS = {
     "n_frequencies": [Interval(numbers.Integral, 0, None, closed="left")],
     "frequency_scale": [Interval(numbers.Real, 0, None, closed="neither")],
     "input_scale": ["boolean"],
+    "periodic_columns": ["array-like", None],
 }
 
 # the fitted attribute of each input-layer parameter of the engine
@@ -73,6 +74,7 @@ INPUT_ATTRIBUTES = {
     "scale": "input_scale_",
     "frequencies": "frequencies_",
     "phases": "phases_",
+    "columns": "periodic_columns_",  # not trained: which columns, as ints
 }
 
 
@@ -247,17 +249,55 @@ def rows_per_product(est, n_samples):
     return min(size, n_samples)
 
 
+def periodic_columns(est, n_features):
+    """``periodic_columns`` as sorted column indices, or a ValueError."""
+    cols = est.periodic_columns
+    if cols is None:
+        return np.arange(n_features)
+    cols = np.asarray(cols)
+    if cols.dtype == bool:
+        if cols.shape != (n_features,):
+            raise ValueError(
+                f"periodic_columns as a boolean mask needs one value per column "
+                f"of X ({n_features}); got shape {cols.shape}."
+            )
+        return np.flatnonzero(cols)
+    if cols.ndim != 1 or (cols.size and cols.dtype.kind not in "iu"):
+        raise ValueError(
+            "periodic_columns must be None, a boolean mask or a list of column "
+            f"indices; got {est.periodic_columns!r}."
+        )
+    cols = cols.astype(np.int64)
+    if cols.size and (cols.min() < 0 or cols.max() >= n_features):
+        raise ValueError(
+            f"periodic_columns holds indices outside [0, {n_features}) for X "
+            f"with {n_features} columns: {est.periodic_columns!r}."
+        )
+    if np.unique(cols).size != cols.size:
+        raise ValueError(f"periodic_columns repeats a column: {cols.tolist()}.")
+    return np.sort(cols)
+
+
 def input_layers(est, n_features):
     """The engine's input layers for ``n_features`` columns: ``(n_features,
-    n_frequencies, input_scale)``, or None when there are none."""
-    if not (est.n_frequencies or est.input_scale):
+    n_frequencies, input_scale, columns)``, ``columns`` the periodic ones
+    (None: all), or None when there are no input layers."""
+    k = int(est.n_frequencies)
+    cols = periodic_columns(est, n_features) if k else np.arange(n_features)
+    if not cols.size:
+        k = 0  # no column to make periodic features of
+    if not (k or est.input_scale):
         return None
-    return (n_features, int(est.n_frequencies), bool(est.input_scale))
+    columns = None if cols.size == n_features else tuple(cols.tolist())
+    return (n_features, k, bool(est.input_scale), columns)
 
 
 def input_width(inputs, n_features):
     """The inputs of the first dense layer."""
-    return n_features if inputs is None else n_features * (1 + inputs[1])
+    if inputs is None:
+        return n_features
+    _, k, _, columns = inputs
+    return n_features + k * (n_features if columns is None else len(columns))
 
 
 def initial_input_params(est, inputs, seed):
@@ -268,12 +308,14 @@ def initial_input_params(est, inputs, seed):
     the weights, the validation split and the epochs' order unchanged."""
     if inputs is None:
         return {}
-    d, k, scale = inputs
+    d, k, scale, columns = inputs
+    c = d if columns is None else len(columns)
     rs = np.random.RandomState(seed)
     out = {}
     if scale:
-        out["scale"] = np.ones(d * (1 + k))
+        out["scale"] = np.ones(input_width(inputs, d))
     if k:
-        out["frequencies"] = rs.normal(0.0, est.frequency_scale, (d, k))
-        out["phases"] = rs.uniform(-np.pi, np.pi, (d, k))
+        out["frequencies"] = rs.normal(0.0, est.frequency_scale, (c, k))
+        out["phases"] = rs.uniform(-np.pi, np.pi, (c, k))
+        out["columns"] = np.arange(d) if columns is None else np.array(columns)
     return out

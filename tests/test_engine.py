@@ -300,21 +300,24 @@ def test_dense_layer_backward_matches_autograd():
 
 
 # -- input layers: learned periodic features and per-column scale ----------
-@pytest.mark.parametrize("n_freq, scale", [(0, True), (3, False), (3, True)])
+@pytest.mark.parametrize(
+    "n_freq, scale, columns",
+    [(0, True, None), (3, False, None), (3, True, None), (2, True, (0, 2))],
+)
 @pytest.mark.parametrize("output", ["softmax", "identity"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_input_layers_match_autograd(n_freq, scale, output, weighted):
+def test_input_layers_match_autograd(n_freq, scale, columns, output, weighted):
     rng = np.random.RandomState(5)
     n, d, n_out = 13, 4, 3
     y, sw, pw, out_act, _, n_out = _problem(output, n, n_out, rng, weighted, False)
-    sizes = [d * (1 + n_freq), 7, n_out]
+    sizes = [d + (d if columns is None else len(columns)) * n_freq, 7, n_out]
     net = Network(
         sizes,
         "tanh",
         LOSS_OF[out_act],
         torch.float64,
         torch.device("cpu"),
-        inputs=(d, n_freq, scale),
+        inputs=(d, n_freq, scale, columns),
     )
     gen = torch.Generator().manual_seed(3)
     net.params.copy_(torch.randn(net.params.shape, generator=gen, dtype=torch.float64))

@@ -17,7 +17,7 @@ from sklearn.datasets import make_classification, make_multilabel_classification
 
 from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP, to_onnx
 
-INPUTS = dict(n_frequencies=3, input_scale=True)
+INPUTS = dict(n_frequencies=3, input_scale=True, periodic_columns=[0, 1, 3])
 
 
 @pytest.fixture(autouse=True)
@@ -124,7 +124,7 @@ def test_changing_them_needs_a_new_network():
     clf.set_params(n_frequencies=1)
     with pytest.raises(ValueError, match="n_frequencies=1 \\(fitted with 3\\)"):
         clf.fit(X, y)
-    assert clf.frequencies_.shape == (5, 3)  # the failed call changed nothing
+    assert clf.frequencies_.shape == (3, 3)  # the failed call changed nothing
     clf.set_params(n_frequencies=3, input_scale=False)
     with pytest.raises(ValueError, match="input_scale=False"):
         clf.partial_fit(X, y)
@@ -140,12 +140,35 @@ def test_changing_them_needs_a_new_network():
         ("n_frequencies", 1.5, "n_frequencies"),
         ("frequency_scale", 0.0, "frequency_scale"),
         ("input_scale", "yes", "input_scale"),
+        ("periodic_columns", [0, 9], "periodic_columns holds indices outside"),
+        ("periodic_columns", [1, 1], "periodic_columns repeats"),
+        ("periodic_columns", [True, False], "periodic_columns as a boolean mask"),
+        ("periodic_columns", ["a"], "periodic_columns must be"),
     ],
 )
 def test_bad_values_name_the_parameter(param, value, match):
     X, y = _data()
+    kw = {"n_frequencies": 2} if param == "periodic_columns" else {}
     with pytest.raises(ValueError, match=match):
-        MLPClassifier(**{param: value}).fit(X, y)
+        MLPClassifier(**{param: value}, **kw).fit(X, y)
+
+
+def test_periodic_columns_pick_the_columns():
+    X, y = _data()
+    mask = np.array([True, False, True, False, False])
+    a = MLPClassifier((8,), max_iter=5, random_state=0, n_frequencies=2)
+    a.set_params(periodic_columns=mask).fit(X, y)
+    b = clone(a).set_params(periodic_columns=[2, 0]).fit(X, y)
+    np.testing.assert_array_equal(a.periodic_columns_, [0, 2])
+    assert a.frequencies_.shape == (2, 2) and a.coefs_[0].shape == (5 + 4, 8)
+    np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])
+    # an empty selection means no periodic features
+    c = clone(a).set_params(periodic_columns=[]).fit(X, y)
+    assert not hasattr(c, "frequencies_") and c.coefs_[0].shape == (5, 8)
+    # training on needs the same columns
+    a.set_params(warm_start=True, periodic_columns=[0, 1])
+    with pytest.raises(ValueError, match="periodic_columns"):
+        a.fit(X, y)
 
 
 def test_exports_and_pickle_agree_with_predict():

@@ -266,8 +266,12 @@ def _input_spec(layer_sizes, inputs):
     """The Network's ``inputs`` tuple from the fitted input parameters."""
     if not inputs:
         return None
-    k = inputs["phases"].shape[1] if "phases" in inputs else 0
-    return (layer_sizes[0] // (1 + k), k, "scale" in inputs)
+    if "phases" not in inputs:
+        return (layer_sizes[0], 0, True, None)
+    c, k = inputs["phases"].shape
+    d = layer_sizes[0] - c * k
+    columns = None if c == d else tuple(int(j) for j in inputs["columns"])
+    return (d, k, "scale" in inputs, columns)
 
 
 def _predict_net(owner, layer_sizes, activation, loss, coefs, intercepts, dev, inputs):

@@ -255,46 +255,59 @@ TWO_PI = 2.0 * 3.141592653589793
 
 
 class Periodic:
-    """Learned periodic features of each input column.
+    """Learned periodic features of input columns.
 
-    For column ``j`` and frequency ``k`` the layer adds ``cos(2 pi f[j, k]
-    x[:, j] + p[j, k])`` to the row, after the untouched input:
-    ``out = [x, cos(...)]`` of width ``d (1 + K)``, the cosines of column j
-    at ``d + j K + k``.  Frequencies and phases are parameters (trained like
-    the weights), so a column whose periodic features do not help can have
-    them damped by the next dense layer while the raw value stays.  It is
-    always the network's first layer: no gradient flows back to X.
+    For periodic column ``j`` (the ``j``-th of ``columns``, all columns when
+    None) and frequency ``k`` the layer adds ``cos(2 pi f[j, k] x_j + p[j,
+    k])`` after the untouched input: ``out = [x, cos(...)]``, the cosines of
+    periodic column j at ``d + j K + k``.  Frequencies and phases are
+    parameters (trained like the weights), so where a column's periodic
+    features do not help the next dense layer can damp them while the raw
+    value stays.  It is always the network's first layer: no gradient flows
+    back to X.
     """
 
-    def __init__(self, F, P, gF=None, gP=None):
+    def __init__(self, F, P, gF=None, gP=None, columns=None, n_features=None):
         self.F, self.P, self.gF, self.gP = F, P, gF, gP
+        self.columns = columns  # a device tensor of column indices, or None
+        self.d = F.shape[0] if columns is None else n_features
         self.bufs = _Buffers()
         self.input = None
 
     def allocate(self, rows, kw, backward):
-        d, k = self.F.shape
-        self.bufs.add("out", rows, d * (1 + k), kw)
+        c, k = self.F.shape
+        self.bufs.add("out", rows, self.d + c * k, kw)
+        if self.columns is not None:
+            self.bufs.add("picked", rows, c, kw)
         if backward:
-            self.bufs.add("sin", rows, d * k, kw)
+            self.bufs.add("sin", rows, c * k, kw)
+
+    def _picked(self, a, views):
+        if self.columns is None:
+            return a
+        return torch.index_select(a, 1, self.columns, out=views["picked"])
 
     def forward(self, a, n, generator=None):
-        d, k = self.F.shape
+        c, k = self.F.shape
+        d = self.d
         views = self.bufs.cut(n)
         out = views["out"]
         out[:, :d].copy_(a)
-        u = out[:, d:].view(n, d, k)
-        torch.addcmul(self.P, a.unsqueeze(2), self.F, value=TWO_PI, out=u)
+        x = self._picked(a, views)
+        u = out[:, d:].view(n, c, k)
+        torch.addcmul(self.P, x.unsqueeze(2), self.F, value=TWO_PI, out=u)
         if self.gF is not None:  # training: the derivative needs sin(u)
-            self.input = a
-            torch.sin(u, out=views["sin"].view(n, d, k))
+            self.input = x
+            torch.sin(u, out=views["sin"].view(n, c, k))
         u.cos_()
         return out
 
     def backward(self, delta, n):
-        d, k = self.F.shape
+        c, k = self.F.shape
+        d = self.d
         # d loss / d u = -delta_cos * sin(u), written over the sin buffer
-        g = self.bufs.cut(n)["sin"].view(n, d, k)
-        g.mul_(delta[:, d:].view(n, d, k)).neg_()
+        g = self.bufs.cut(n)["sin"].view(n, c, k)
+        g.mul_(delta[:, d:].view(n, c, k)).neg_()
         torch.sum(g, 0, out=self.gP)
         g.mul_(self.input.unsqueeze(2))
         torch.sum(g, 0, out=self.gF)
@@ -302,8 +315,9 @@ class Periodic:
         return None
 
     @staticmethod
-    def reference(a, F, P):
-        u = torch.addcmul(P, a.unsqueeze(2), F, value=TWO_PI)
+    def reference(a, F, P, columns=None):
+        x = a if columns is None else a[:, columns]
+        u = torch.addcmul(P, x.unsqueeze(2), F, value=TWO_PI)
         return torch.cat([a, torch.cos(u).reshape(a.shape[0], -1)], dim=1)
 
 

@@ -36,10 +36,11 @@ class Network:
         Hidden activation, a key of :data:`layers.ACTIVATIONS`.
     loss : str
         A key of :data:`losses.LOSSES`; fixes the output activation.
-    inputs : tuple (n_features, n_frequencies, scale) or None
+    inputs : tuple (n_features, n_frequencies, scale, columns) or None
         Input layers in front of the first dense layer: ``n_frequencies``
-        learned periodic features per column (:class:`layers.Periodic`; the
-        first dense layer then takes ``n_features * (1 + n_frequencies)``
+        learned periodic features for each of ``columns`` (a tuple of column
+        indices; None: every column) (:class:`layers.Periodic`; the first
+        dense layer then takes ``n_features + len(columns) * n_frequencies``
         inputs) and, when ``scale``, a learned factor per column of what the
         dense layer sees (:class:`layers.Scale`).  Their parameters follow
         the biases in the flat tensor (scale, frequencies, phases) and get
@@ -50,14 +51,24 @@ class Network:
         self, layer_sizes, activation, loss, dtype, device, grads=True, inputs=None
     ):
         self.layer_sizes = list(layer_sizes)
-        n_features, n_freq, scale = inputs or (self.layer_sizes[0], 0, False)
-        if n_features * (1 + n_freq) != self.layer_sizes[0]:
+        n_features, n_freq, scale, columns = inputs or (
+            self.layer_sizes[0],
+            0,
+            False,
+            None,
+        )
+        n_periodic = n_features if columns is None else len(columns)
+        if n_features + n_periodic * n_freq != self.layer_sizes[0]:
             raise ValueError(
-                f"{n_features} features with {n_freq} frequencies each do not "
-                f"make the {self.layer_sizes[0]} inputs of the first layer"
+                f"{n_features} features, {n_periodic} of them with {n_freq} "
+                f"frequencies, do not make the {self.layer_sizes[0]} inputs of "
+                "the first layer"
             )
-        self.inputs = (n_features, n_freq, bool(scale))
-        self.has_inputs = bool(n_freq or scale)
+        self.inputs = (n_features, n_freq, bool(scale), columns)
+        self.n_periodic = n_periodic
+        self._columns = None
+        if columns is not None and n_freq:
+            self._columns = torch.as_tensor(columns, dtype=torch.long, device=device)
         self.activation = activation
         self.loss = LOSSES[loss]
         self.dtype = dtype
@@ -94,13 +105,15 @@ class Network:
         return Ws, bs
 
     def _n_input_params(self):
-        d, k, scale = self.inputs
-        return (self.layer_sizes[0] if scale else 0) + 2 * d * k
+        _, k, scale, _ = self.inputs
+        return (self.layer_sizes[0] if scale else 0) + 2 * self.n_periodic * k
 
     def _input_views(self, flat):
         """The input layers' parameters in ``flat``: {'scale': (m,),
-        'frequencies': (d, K), 'phases': (d, K)}, those that exist."""
-        d, k, scale = self.inputs
+        'frequencies': (c, K), 'phases': (c, K)}, those that exist (c
+        periodic columns)."""
+        _, k, scale, _ = self.inputs
+        d = self.n_periodic
         out, pos = {}, self.n_dense
         if scale:
             m = self.layer_sizes[0]
@@ -120,7 +133,11 @@ class Network:
         """The input layers' parameters as numpy arrays, by name."""
         params = self.params if params is None else params
         flat = params.detach().to("cpu", copy=True)
-        return {k: v.numpy() for k, v in self._input_views(flat).items()}
+        out = {k: v.numpy() for k, v in self._input_views(flat).items()}
+        if "phases" in out:  # which columns they belong to (not trained)
+            d, _, _, columns = self.inputs
+            out["columns"] = np.arange(d) if columns is None else np.array(columns)
+        return out
 
     # -- state in and out, as numpy ---------------------------------------
     def set_weights(self, coefs, intercepts):
@@ -191,7 +208,12 @@ class Network:
         if "frequencies" in e:
             out.append(
                 Periodic(
-                    e["frequencies"], e["phases"], g.get("frequencies"), g.get("phases")
+                    e["frequencies"],
+                    e["phases"],
+                    g.get("frequencies"),
+                    g.get("phases"),
+                    self._columns,
+                    self.inputs[0],
                 )
             )
         if "scale" in e:
@@ -204,7 +226,9 @@ class Network:
         """The input layers out of place (``extra``: views as
         :meth:`_input_views` gives them)."""
         if "frequencies" in extra:
-            a = Periodic.reference(a, extra["frequencies"], extra["phases"])
+            a = Periodic.reference(
+                a, extra["frequencies"], extra["phases"], self._columns
+            )
         if "scale" in extra:
             a = Scale.reference(a, extra["scale"])
         return a

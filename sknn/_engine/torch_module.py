@@ -37,17 +37,20 @@ class BinaryProba(nn.Module):
 
 
 class PeriodicFeatures(nn.Module):
-    """``[x, cos(2 pi f x + p)]``: each column followed by nothing, then the
-    cosines of column j at ``d + j K + k`` (``n_frequencies=K``), with the
-    frequencies ``f`` and phases ``p`` of shape (d, K) as parameters."""
+    """``[x, cos(2 pi f x_c + p)]``: the input, then the cosines of periodic
+    column j (the j-th of ``columns``) at ``d + j K + k``
+    (``n_frequencies=K``), with the frequencies ``f`` and phases ``p`` of
+    shape (len(columns), K) as parameters."""
 
-    def __init__(self, frequencies, phases):
+    def __init__(self, frequencies, phases, columns):
         super().__init__()
         self.frequencies = nn.Parameter(frequencies)
         self.phases = nn.Parameter(phases)
+        self.register_buffer("columns", columns)
 
     def forward(self, x):
-        u = torch.addcmul(self.phases, x.unsqueeze(2), self.frequencies, value=TWO_PI)
+        xc = x.index_select(1, self.columns)
+        u = torch.addcmul(self.phases, xc.unsqueeze(2), self.frequencies, value=TWO_PI)
         return torch.cat([x, torch.cos(u).flatten(1)], dim=1)
 
 
@@ -82,7 +85,11 @@ def build(coefs, intercepts, activation, proba, device, inputs=None):
     layers = []
     if "frequencies" in inputs:
         layers.append(
-            PeriodicFeatures(tensor(inputs["frequencies"]), tensor(inputs["phases"]))
+            PeriodicFeatures(
+                tensor(inputs["frequencies"]),
+                tensor(inputs["phases"]),
+                torch.as_tensor(inputs["columns"], dtype=torch.long, device=device),
+            )
         )
     if "scale" in inputs:
         layers.append(ColumnScale(tensor(inputs["scale"])))
