@@ -24,9 +24,11 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
+import ast  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -180,6 +182,20 @@ def _target_scaled(task, model):
     return model
 
 
+def _variant(name):
+    """``'sknn-tab[n_ensemble=1;dropout=0.1]'``: the base name and the
+    parameters set in brackets (Python literals, ``;`` between them)."""
+    if "[" not in name:
+        return name, {}
+    base, _, inner = name.partition("[")
+    params = {}
+    for item in inner.rstrip("]").split(";"):
+        if item:
+            key, _, value = item.partition("=")
+            params[key.strip()] = ast.literal_eval(value.strip())
+    return base, params
+
+
 def make_model(name, task, seed):
     clf = task == "clf"
     if name == "hgb":
@@ -199,14 +215,16 @@ def make_model(name, task, seed):
         from sknn import TabularMLPClassifier, TabularMLPRegressor
 
         params = dict(random_state=seed, device="cpu")
+        name, params_given = _variant(name)
+        params.update(params_given)
+        if not clf:  # a classification-only setting in a variant for both
+            params.pop("label_smoothing", None)
         if name == "sknn-tab1":  # a single network instead of the ensemble
             params["n_ensemble"] = 1
         if name == "sknn-tab-fast":  # narrower networks: a quarter of the work
             params["hidden_layer_sizes"] = (128, 128, 128)
         if name == "sknn-tab-oh256":  # one-hot codes up to 256 levels
             params["max_onehot"] = 256
-        if name == "sknn-tab-fourier":  # with fixed periodic features
-            params.update(n_fourier=4, fourier_sigma=0.3)
         cls = TabularMLPClassifier if clf else TabularMLPRegressor
         return cls(**params)
     if name == "realmlp":
@@ -245,7 +263,6 @@ ALL_MODELS = [
     "sknn-tab",
     "sknn-tab1",
     "sknn-tab-fast",
-    "sknn-tab-fourier",
     "sknn-tab-oh256",
     "realmlp",
 ]
@@ -398,7 +415,10 @@ def main(argv=None):
     except ImportError:
         pass
 
-    models = args.models.split(",") if args.models else list(DEFAULT_MODELS)
+    # commas inside a variant's brackets do not separate models
+    models = (
+        re.split(r",(?![^\[]*\])", args.models) if args.models else list(DEFAULT_MODELS)
+    )
     if "realmlp" in models and not _realmlp_available():
         print("pytabkit not installed: skipping realmlp")
         models.remove("realmlp")

@@ -88,19 +88,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Scale ``c`` of the smooth clipping of robust-scaled numeric columns;
         None leaves them unclipped.
 
-    n_fourier : int, default=0
-        Number of random frequencies per numeric column (with more than two
-        distinct values) whose sine and cosine of the scaled, clipped value,
-        ``sin(2 pi f x)`` and ``cos(2 pi f x)``, are appended: fixed periodic
-        features that let the first layer bend a single column's effect.
-
-    fourier_sigma : float, default=0.5
-        Standard deviation of the normal distribution the frequencies ``f``
-        are drawn from.
-
-    random_state : int, RandomState instance or None, default=None
-        Draws the frequencies.
-
     Attributes
     ----------
     n_features_in_ : int
@@ -118,6 +105,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     n_features_out_ : int
         Number of columns of the transformed matrix.
 
+    continuous_columns_ : ndarray of int
+        Columns of the transformed matrix that hold a scaled numeric column
+        with more than two distinct values in training (the ones periodic
+        features are worth making of).
+
     Examples
     --------
     >>> import numpy as np
@@ -130,24 +122,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     _parameter_constraints = {
         "max_onehot": [Interval(numbers.Integral, 1, None, closed="left")],
         "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "n_fourier": [Interval(numbers.Integral, 0, None, closed="left")],
-        "fourier_sigma": [Interval(numbers.Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
     }
 
-    def __init__(
-        self,
-        max_onehot=16,
-        clip=3.0,
-        n_fourier=0,
-        fourier_sigma=0.5,
-        random_state=None,
-    ):
+    def __init__(self, max_onehot=16, clip=3.0):
         self.max_onehot = max_onehot
         self.clip = clip
-        self.n_fourier = n_fourier
-        self.fourier_sigma = fourier_sigma
-        self.random_state = random_state
 
     def _columns(self, X, reset):
         """X as a list of 1-d arrays and a flag per column: categorical."""
@@ -208,12 +187,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             if not scale > 0:
                 scale = 1.0
             self._num.append((float(q50), float(scale), bool(miss.any())))
-        rng = check_random_state(self.random_state)
-        self._freq = []  # frequencies per numeric column (empty: none)
-        for j in self.numeric_columns_:
-            distinct = np.unique(cols[j][~np.isnan(cols[j])][:10000]).size
-            f = rng.normal(0.0, self.fourier_sigma, size=self.n_fourier)
-            self._freq.append(f if distinct > 2 else f[:0])
+        continuous, pos = [], 0
+        for j, (_, _, indicator) in zip(self.numeric_columns_, self._num):
+            if np.unique(cols[j][~np.isnan(cols[j])][:10000]).size > 2:
+                continuous.append(pos)
+            pos += 1 + indicator
+        self.continuous_columns_ = np.array(continuous, dtype=np.int64)
         self._cat = []  # (level -> index dict, onehot?, log-frequency table)
         for j in self.categorical_columns_:
             keys = self._cat_keys(cols[j])
@@ -249,16 +228,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             raise ValueError("X's columns changed type between fit and transform")
         n = len(cols[0]) if cols else 0
         out = []
-        for j, (median, scale, indicator), freq in zip(
-            self.numeric_columns_, self._num, self._freq
-        ):
+        for j, (median, scale, indicator) in zip(self.numeric_columns_, self._num):
             v = cols[j]
             miss = np.isnan(v)
             x = smooth_clip((np.where(miss, median, v) - median) / scale, self.clip)
             out.append(x[:, None])
-            if freq.size:
-                angle = 2 * np.pi * x[:, None] * freq
-                out.extend([np.sin(angle), np.cos(angle)])
             if indicator:
                 out.append(miss[:, None].astype(np.float64))
         for j, (mapping, onehot, logf) in zip(self.categorical_columns_, self._cat):
@@ -342,12 +316,17 @@ _TABULAR_PARAMS = """\
     clip : float or None, default=3.0
         Scale of the smooth clipping of robust-scaled numeric columns.
 
-    n_fourier : int, default=0
-        Random frequencies per numeric column whose sine and cosine are
-        appended as fixed periodic features (see ``TabularPreprocessor``).
+    n_frequencies : int, default=0
+        Learned periodic features per continuous numeric column (the
+        ``n_frequencies`` of ``MLPClassifier``, given the columns with more
+        than two distinct values as ``periodic_columns``).
 
-    fourier_sigma : float, default=0.5
-        Standard deviation of those frequencies.
+    frequency_scale : float, default=1.0
+        Spread of the starting frequencies, in cycles per robust-scaled unit.
+
+    input_scale : bool, default=False
+        Learn a factor per input column of the first layer (the networks'
+        ``input_scale``).
 
     random_state : int, RandomState instance or None, default=None
         Seeds the networks (an int gives identical fits on the CPU).
@@ -396,8 +375,9 @@ class _TabularBase(BaseEstimator):
         "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_onehot": [Interval(numbers.Integral, 1, None, closed="left")],
         "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
-        "n_fourier": [Interval(numbers.Integral, 0, None, closed="left")],
-        "fourier_sigma": [Interval(numbers.Real, 0, None, closed="neither")],
+        "n_frequencies": [Interval(numbers.Integral, 0, None, closed="left")],
+        "frequency_scale": [Interval(numbers.Real, 0, None, closed="neither")],
+        "input_scale": ["boolean"],
         "random_state": ["random_state"],
         "device": [str],
         "verbose": ["verbose"],
@@ -422,8 +402,9 @@ class _TabularBase(BaseEstimator):
         n_ensemble=3,
         max_onehot=16,
         clip=3.0,
-        n_fourier=0,
-        fourier_sigma=0.5,
+        n_frequencies=0,
+        frequency_scale=1.0,
+        input_scale=False,
         random_state=None,
         device="auto",
         verbose=False,
@@ -444,14 +425,19 @@ class _TabularBase(BaseEstimator):
         self.n_ensemble = n_ensemble
         self.max_onehot = max_onehot
         self.clip = clip
-        self.n_fourier = n_fourier
-        self.fourier_sigma = fourier_sigma
+        self.n_frequencies = n_frequencies
+        self.frequency_scale = frequency_scale
+        self.input_scale = input_scale
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
 
     def _network(self, n_samples, seed, y):
         net = self._mlp_class(
+            n_frequencies=self.n_frequencies,
+            frequency_scale=self.frequency_scale,
+            input_scale=self.input_scale,
+            periodic_columns=self.preprocessor_.continuous_columns_,
             hidden_layer_sizes=self.hidden_layer_sizes,
             activation=self.activation,
             solver=self.solver,
@@ -478,11 +464,7 @@ class _TabularBase(BaseEstimator):
     def _fit_networks(self, X, y, sample_weight):
         rng = check_random_state(self.random_state)
         self.preprocessor_ = TabularPreprocessor(
-            max_onehot=self.max_onehot,
-            clip=self.clip,
-            n_fourier=self.n_fourier,
-            fourier_sigma=self.fourier_sigma,
-            random_state=rng.randint(np.iinfo(np.int32).max),
+            max_onehot=self.max_onehot, clip=self.clip
         )
         Xt = self.preprocessor_.fit_transform(X)
         self.n_features_in_ = self.preprocessor_.n_features_in_
