@@ -55,8 +55,8 @@ default='adam'
         Size of the minibatches; 'auto' is ``min(200, n_samples)``. Ignored
         by 'lbfgs'.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'decay'}, \
-default='constant'
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'decay', \
+'cosine', 'coslog'}, default='constant'
         Learning-rate schedule of the stochastic solvers. 'constant' keeps
         ``learning_rate_init``; 'invscaling' divides it by
         ``(t + 1) ** power_t`` with t the number of samples seen; 'adaptive'
@@ -64,7 +64,19 @@ default='constant'
         ``n_iter_no_change`` epochs pass without improvement, stopping when
         it falls below 1e-6; 'decay' lowers it geometrically every epoch so
         that the last of ``max_iter`` epochs runs at 1/100 of the start:
-        large steps early, small ones to settle at the end.
+        large steps early, small ones to settle at the end. 'cosine'
+        anneals it along half a cosine: the epoch after ``e`` epochs runs
+        at ``learning_rate_init * 0.5 * (1 + cos(pi * e / max_iter))``, the
+        full rate first, smoothly down towards 0 at ``max_iter``. 'coslog'
+        swings it 4 times between ``learning_rate_init`` and 1/100 of it on
+        a logarithmic scale, ``learning_rate_init * 0.01 ** ((1 - cos(7 *
+        pi * e / max_iter)) / 2)``: the full rate first, low at e/max_iter
+        = 1/7, 3/7, 5/7 and at the end, back up to the full rate in
+        between. 'decay', 'cosine' and 'coslog' count the epochs of every
+        call against ``max_iter`` (``partial_fit`` and warm-start fits go
+        on where the last call stopped; set ``max_iter`` to the epochs you
+        plan in all); past ``max_iter`` epochs 'cosine' stays at 0 (a call
+        then warns that it cannot learn), the other two at 1/100.
 
     learning_rate_init : float or 'auto', default=0.001
         Initial step size of the stochastic solvers. 'auto' searches for it

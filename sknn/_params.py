@@ -19,6 +19,8 @@ HIDDEN_ACTIVATIONS = (
     "silu",
 )
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+# learning_rate: the schedules of the stochastic solvers (sknn/_loop.py)
+SCHEDULES = ("constant", "invscaling", "adaptive", "decay", "cosine", "coslog")
 # The activations for which weight_init='auto' draws He weights under 'sgd'
 HE_FAMILY = ("relu", "leaky_relu", "elu", "gelu", "silu")
 
@@ -34,7 +36,7 @@ CONSTRAINTS = {
         StrOptions({"auto"}),
         Interval(numbers.Integral, 1, None, closed="left"),
     ],
-    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "decay"})],
+    "learning_rate": [StrOptions(set(SCHEDULES))],
     "learning_rate_init": [
         StrOptions({"auto"}),
         Interval(numbers.Real, 0, None, closed="neither"),

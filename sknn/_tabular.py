@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
 )
 
 from ._classes import MLPClassifier, MLPRegressor
+from ._params import SCHEDULES
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor", "TabularPreprocessor"]
 
@@ -304,9 +305,13 @@ _TABULAR_PARAMS = """\
     solver : str, default='adamw'
         Optimizer of each network (any of ``MLPClassifier``'s but 'lbfgs').
 
-    learning_rate : str, default='decay'
-        Learning-rate schedule: 'decay' lowers the rate geometrically so that
-        epoch ``max_iter`` runs at 1/100 of the start.
+    learning_rate : {'decay', 'constant', 'invscaling', 'adaptive', \
+'cosine', 'coslog'}, default='decay'
+        Learning-rate schedule (see ``MLPClassifier``): 'decay' lowers the
+        rate geometrically so that epoch ``max_iter`` runs at 1/100 of the
+        start; 'cosine' anneals it along half a cosine towards 0 at
+        ``max_iter``; 'coslog' swings it 4 times between the start and 1/100
+        of it on a logarithmic scale.
 
     learning_rate_init : float, default=0.002
         Initial learning rate.
@@ -318,7 +323,8 @@ _TABULAR_PARAMS = """\
         Minibatch size (capped at the number of training samples).
 
     max_iter : int, default=60
-        Largest number of epochs; also sets the pace of the 'decay' schedule.
+        Largest number of epochs; also sets the pace of the 'decay',
+        'cosine' and 'coslog' schedules.
 
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data, stop after
@@ -385,7 +391,7 @@ class _TabularBase(BaseEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "solver": [StrOptions({"adam", "sgd", "adamw", "rmsprop", "adagrad"})],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "decay"})],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],

@@ -642,7 +642,7 @@ BAD_PARAMS = {
     "solver": ["newton", "SGD", None],
     "alpha": [-1.0, "big", None],
     "batch_size": [0, -5, 2.5, "big"],
-    "learning_rate": ["fast", None],
+    "learning_rate": ["fast", "Cosine", None],
     "learning_rate_init": [0, -0.1, "fast"],
     "power_t": [-0.5, "x"],
     "max_iter": [0, -1, 1.5],

@@ -173,3 +173,15 @@ def test_numpy_input():
     reg = TabularMLPRegressor(**FAST).fit(X, y)
     assert not hasattr(reg, "feature_names_in_")
     assert reg.predict(X).shape == (100,)
+
+
+@pytest.mark.parametrize("Est", [TabularMLPClassifier, TabularMLPRegressor])
+@pytest.mark.parametrize("schedule", ["cosine", "coslog"])
+def test_new_schedules_reach_the_networks(Est, schedule):
+    df = _frame(80)
+    y = (df["int"] > 2).astype(int) if Est is TabularMLPClassifier else df["int"]
+    est = Est(**dict(FAST, n_ensemble=1, max_iter=8), learning_rate=schedule)
+    est.fit(df, y)
+    net = est.estimators_[0]
+    assert net.learning_rate == schedule
+    assert net.learning_rate_curve_[0] == est.learning_rate_init
