@@ -22,6 +22,7 @@ from ._heads import (
     PoissonHead,
     SoftmaxHead,
 )
+from ._params import LABEL_SMOOTHING
 
 _COMMON_PARAMETERS = """\
 hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -270,6 +271,14 @@ class _ClassifierBase(ClassifierMixin, BaseMLP):
             return sp.csr_matrix(pred)
         return pred
 
+    def _label_smoothing(self):
+        return float(self.label_smoothing)
+
+    def __setstate__(self, state):
+        # a model pickled before label_smoothing existed trained without it
+        state.setdefault("label_smoothing", 0.0)
+        super().__setstate__(state)
+
     def _check_classes(self, classes, first, incremental_classes):
         if incremental_classes is not None:
             incremental_classes = np.unique(np.asarray(incremental_classes))
@@ -311,6 +320,20 @@ class MLPClassifier(_ClassifierBase):
         'balanced' uses ``n_samples / (n_classes * np.bincount(y))`` of the
         data given to each ``fit`` or ``partial_fit`` call.
 
+    label_smoothing : float, default=0.0
+        Label smoothing ``eps``, in [0, 1), of the training targets. With a
+        softmax output (three or more classes) each one-hot target becomes
+        ``(1 - eps) * onehot + eps / n_classes``; with logistic outputs (two
+        classes, or each label of a multilabel y) each 0/1 target becomes
+        ``(1 - eps) * y + eps / 2``. The network is then no longer rewarded
+        for pushing its logits ever further apart, which keeps its
+        probabilities from becoming over-confident: a regulariser for
+        classification. 0 trains on the labels as they are. It applies to
+        every solver, with sample, class and positive weights, and to
+        ``partial_fit``; ``loss_curve_`` is the loss against the smoothed
+        targets, while the early-stopping validation score is computed on
+        the true labels.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -351,6 +374,7 @@ class MLPClassifier(_ClassifierBase):
     _parameter_constraints = {
         **BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": LABEL_SMOOTHING,
     }
 
     def __init__(
@@ -385,6 +409,7 @@ class MLPClassifier(_ClassifierBase):
         precision="auto",
         n_threads=None,
         class_weight=None,
+        label_smoothing=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -417,6 +442,7 @@ class MLPClassifier(_ClassifierBase):
             n_threads=n_threads,
         )
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     def _prepare_targets(self, y, first, classes=None):
         if y.ndim == 2 and y.shape[1] == 1:
@@ -803,6 +829,20 @@ default=None
         negatives keep weight 1). 'balanced' uses ``n_negative / n_positive``
         of each label in the data of the fit, which evens out rare labels.
 
+    label_smoothing : float, default=0.0
+        Label smoothing ``eps``, in [0, 1), of the training targets. With a
+        softmax output (three or more classes) each one-hot target becomes
+        ``(1 - eps) * onehot + eps / n_classes``; with logistic outputs (two
+        classes, or each label of a multilabel y) each 0/1 target becomes
+        ``(1 - eps) * y + eps / 2``. The network is then no longer rewarded
+        for pushing its logits ever further apart, which keeps its
+        probabilities from becoming over-confident: a regulariser for
+        classification. 0 trains on the labels as they are. It applies to
+        every solver, with sample, class and positive weights, and to
+        ``partial_fit``; ``loss_curve_`` is the loss against the smoothed
+        targets, while the early-stopping validation score is computed on
+        the true labels.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_labels,)
@@ -837,6 +877,7 @@ default=None
         **BaseMLP._parameter_constraints,
         "threshold": ["array-like", numbers.Real],
         "pos_weight": ["array-like", StrOptions({"balanced"}), None],
+        "label_smoothing": LABEL_SMOOTHING,
     }
 
     def __init__(
@@ -872,6 +913,7 @@ default=None
         n_threads=None,
         threshold=0.5,
         pos_weight=None,
+        label_smoothing=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -905,6 +947,7 @@ default=None
         )
         self.threshold = threshold
         self.pos_weight = pos_weight
+        self.label_smoothing = label_smoothing
 
     def _prepare_targets(self, y, first, classes=None):
         y = np.asarray(y)

@@ -21,6 +21,8 @@ HIDDEN_ACTIVATIONS = (
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 # learning_rate: the schedules of the stochastic solvers (sknn/_loop.py)
 SCHEDULES = ("constant", "invscaling", "adaptive", "decay", "cosine", "coslog")
+# label_smoothing, a parameter of the classifiers only
+LABEL_SMOOTHING = [Interval(numbers.Real, 0, 1, closed="left")]
 # The activations for which weight_init='auto' draws He weights under 'sgd'
 HE_FAMILY = ("relu", "leaky_relu", "elu", "gelu", "silu")
 

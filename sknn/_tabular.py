@@ -29,7 +29,7 @@ from sklearn.utils.validation import (
 )
 
 from ._classes import MLPClassifier, MLPRegressor
-from ._params import SCHEDULES
+from ._params import LABEL_SMOOTHING, SCHEDULES
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor", "TabularPreprocessor"]
 
@@ -544,6 +544,13 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     ----------
 {_TABULAR_PARAMS}
 
+    label_smoothing : float, default=0.0
+        Label smoothing ``eps`` in [0, 1) of every network's training
+        targets (see ``MLPClassifier``): one-hot targets become
+        ``(1 - eps) * onehot + eps / n_classes``, or ``(1 - eps) * y + eps /
+        2`` for two classes. A regulariser against over-confident
+        probabilities; early stopping still scores the true labels.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -570,6 +577,66 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     """
 
     _mlp_class = MLPClassifier
+
+    _parameter_constraints = {
+        **_TabularBase._parameter_constraints,
+        "label_smoothing": LABEL_SMOOTHING,
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 256, 256),
+        activation="relu",
+        *,
+        dropout=0.15,
+        alpha=0.02,
+        solver="adamw",
+        learning_rate="decay",
+        learning_rate_init=0.002,
+        beta_2=0.95,
+        batch_size=256,
+        max_iter=60,
+        early_stopping=True,
+        validation_fraction=0.15,
+        n_iter_no_change=12,
+        n_ensemble=3,
+        max_onehot=16,
+        clip=3.0,
+        n_fourier=0,
+        fourier_sigma=0.5,
+        random_state=None,
+        device="auto",
+        verbose=False,
+        label_smoothing=0.0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            alpha=alpha,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            beta_2=beta_2,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            n_ensemble=n_ensemble,
+            max_onehot=max_onehot,
+            clip=clip,
+            n_fourier=n_fourier,
+            fourier_sigma=fourier_sigma,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+        )
+        self.label_smoothing = label_smoothing
+
+    def _network(self, n_samples, seed, y):
+        net = super()._network(n_samples, seed, y)
+        return net.set_params(label_smoothing=self.label_smoothing)
 
     def _can_stop_early(self, n_samples, y):
         # the stratified split needs two samples of every class and a

@@ -678,6 +678,7 @@ BAD_PARAMS = {
     "threshold": [0.0, 1.0, 1.5, -0.1, np.nan, "high", [0.5, 0.5], ["a", "b", "c"]],
     "pos_weight": ["auto", [1.0, -1.0, 1.0], [1.0, 1.0], [np.nan, 1.0, 1.0], [0.0] * 3],
     "loss": ["absolute_error", "Poisson", None, 1.0],
+    "label_smoothing": [-0.1, 1.0, "a"],
 }
 
 
