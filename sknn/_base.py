@@ -181,6 +181,10 @@ class BaseMLP(
         """Fold class weights into the sample weights (classifiers)."""
         return sample_weight
 
+    def _label_smoothing(self):
+        """The label smoothing of the training targets (classifiers)."""
+        return 0.0
+
     # ------------------------------------------------------------------
     # fit / partial_fit
     # ------------------------------------------------------------------
@@ -308,7 +312,9 @@ class BaseMLP(
         rows = _params.rows_per_product(self, X.shape[0])
         with facade.thread_scope(rows, layer_sizes, self.n_threads):
             if self.solver == "lbfgs":
-                session.set_data(X, y_enc, sw, attrs.get("pos_weight_"))
+                session.set_data(
+                    X, y_enc, sw, attrs.get("pos_weight_"), self._label_smoothing()
+                )
                 run_lbfgs(self, session, state, X.shape[0])
             else:
                 data = (X, y_enc, sw, attrs, head, dropout, seed, rng)
@@ -398,7 +404,8 @@ class BaseMLP(
                 self, X, y, sw, rng, head.stratify
             )
         batch_size = _params.batch_size(self, n_samples, X.shape[0])
-        session.set_data(X, y, sw, attrs.get("pos_weight_"))
+        # the training targets only: the validation score reads the labels
+        session.set_data(X, y, sw, attrs.get("pos_weight_"), self._label_smoothing())
         hyper = _params.solver_settings(self)
         lr = state.learning_rate
         if lr is None:

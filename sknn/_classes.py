@@ -22,6 +22,7 @@ from ._heads import (
     PoissonHead,
     SoftmaxHead,
 )
+from ._params import LABEL_SMOOTHING
 
 _COMMON_PARAMETERS = """\
 hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -55,8 +56,8 @@ default='adam'
         Size of the minibatches; 'auto' is ``min(200, n_samples)``. Ignored
         by 'lbfgs'.
 
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'decay'}, \
-default='constant'
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'decay', \
+'cosine', 'coslog'}, default='constant'
         Learning-rate schedule of the stochastic solvers. 'constant' keeps
         ``learning_rate_init``; 'invscaling' divides it by
         ``(t + 1) ** power_t`` with t the number of samples seen; 'adaptive'
@@ -64,7 +65,19 @@ default='constant'
         ``n_iter_no_change`` epochs pass without improvement, stopping when
         it falls below 1e-6; 'decay' lowers it geometrically every epoch so
         that the last of ``max_iter`` epochs runs at 1/100 of the start:
-        large steps early, small ones to settle at the end.
+        large steps early, small ones to settle at the end. 'cosine'
+        anneals it along half a cosine: the epoch after ``e`` epochs runs
+        at ``learning_rate_init * 0.5 * (1 + cos(pi * e / max_iter))``, the
+        full rate first, smoothly down towards 0 at ``max_iter``. 'coslog'
+        swings it 4 times between ``learning_rate_init`` and 1/100 of it on
+        a logarithmic scale, ``learning_rate_init * 0.01 ** ((1 - cos(7 *
+        pi * e / max_iter)) / 2)``: the full rate first, low at e/max_iter
+        = 1/7, 3/7, 5/7 and at the end, back up to the full rate in
+        between. 'decay', 'cosine' and 'coslog' count the epochs of every
+        call against ``max_iter`` (``partial_fit`` and warm-start fits go
+        on where the last call stopped; set ``max_iter`` to the epochs you
+        plan in all); past ``max_iter`` epochs 'cosine' stays at 0 (a call
+        then warns that it cannot learn), the other two at 1/100.
 
     learning_rate_init : float or 'auto', default=0.001
         Initial step size of the stochastic solvers. 'auto' searches for it
@@ -294,6 +307,14 @@ class _ClassifierBase(ClassifierMixin, BaseMLP):
             return sp.csr_matrix(pred)
         return pred
 
+    def _label_smoothing(self):
+        return float(self.label_smoothing)
+
+    def __setstate__(self, state):
+        # a model pickled before label_smoothing existed trained without it
+        state.setdefault("label_smoothing", 0.0)
+        super().__setstate__(state)
+
     def _check_classes(self, classes, first, incremental_classes):
         if incremental_classes is not None:
             incremental_classes = np.unique(np.asarray(incremental_classes))
@@ -335,6 +356,20 @@ class MLPClassifier(_ClassifierBase):
         'balanced' uses ``n_samples / (n_classes * np.bincount(y))`` of the
         data given to each ``fit`` or ``partial_fit`` call.
 
+    label_smoothing : float, default=0.0
+        Label smoothing ``eps``, in [0, 1), of the training targets. With a
+        softmax output (three or more classes) each one-hot target becomes
+        ``(1 - eps) * onehot + eps / n_classes``; with logistic outputs (two
+        classes, or each label of a multilabel y) each 0/1 target becomes
+        ``(1 - eps) * y + eps / 2``. The network is then no longer rewarded
+        for pushing its logits ever further apart, which keeps its
+        probabilities from becoming over-confident: a regulariser for
+        classification. 0 trains on the labels as they are. It applies to
+        every solver, with sample, class and positive weights, and to
+        ``partial_fit``; ``loss_curve_`` is the loss against the smoothed
+        targets, while the early-stopping validation score is computed on
+        the true labels.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -375,6 +410,7 @@ class MLPClassifier(_ClassifierBase):
     _parameter_constraints = {
         **BaseMLP._parameter_constraints,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": LABEL_SMOOTHING,
     }
 
     def __init__(
@@ -413,6 +449,7 @@ class MLPClassifier(_ClassifierBase):
         input_scale=False,
         periodic_columns=None,
         class_weight=None,
+        label_smoothing=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -449,6 +486,7 @@ class MLPClassifier(_ClassifierBase):
             periodic_columns=periodic_columns,
         )
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     def _prepare_targets(self, y, first, classes=None):
         if y.ndim == 2 and y.shape[1] == 1:
@@ -843,6 +881,20 @@ default=None
         negatives keep weight 1). 'balanced' uses ``n_negative / n_positive``
         of each label in the data of the fit, which evens out rare labels.
 
+    label_smoothing : float, default=0.0
+        Label smoothing ``eps``, in [0, 1), of the training targets. With a
+        softmax output (three or more classes) each one-hot target becomes
+        ``(1 - eps) * onehot + eps / n_classes``; with logistic outputs (two
+        classes, or each label of a multilabel y) each 0/1 target becomes
+        ``(1 - eps) * y + eps / 2``. The network is then no longer rewarded
+        for pushing its logits ever further apart, which keeps its
+        probabilities from becoming over-confident: a regulariser for
+        classification. 0 trains on the labels as they are. It applies to
+        every solver, with sample, class and positive weights, and to
+        ``partial_fit``; ``loss_curve_`` is the loss against the smoothed
+        targets, while the early-stopping validation score is computed on
+        the true labels.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_labels,)
@@ -877,6 +929,7 @@ default=None
         **BaseMLP._parameter_constraints,
         "threshold": ["array-like", numbers.Real],
         "pos_weight": ["array-like", StrOptions({"balanced"}), None],
+        "label_smoothing": LABEL_SMOOTHING,
     }
 
     def __init__(
@@ -916,6 +969,7 @@ default=None
         periodic_columns=None,
         threshold=0.5,
         pos_weight=None,
+        label_smoothing=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -953,6 +1007,7 @@ default=None
         )
         self.threshold = threshold
         self.pos_weight = pos_weight
+        self.label_smoothing = label_smoothing
 
     def _prepare_targets(self, y, first, classes=None):
         y = np.asarray(y)

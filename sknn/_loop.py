@@ -4,7 +4,8 @@
 record it, ask the policies whether to go on.  Each policy has one job:
 
 :class:`Schedule`
-    the learning rate of each epoch ('constant', 'invscaling', 'decay');
+    the learning rate of each epoch ('constant', 'invscaling', 'decay',
+    'cosine', 'coslog');
 :class:`Stopping`
     scikit-learn's no-improvement rule on the training loss, or on the
     validation score with early stopping (which also keeps the best
@@ -17,6 +18,7 @@ loop itself, since they decide how it ends.  Everything a fit produces is
 collected in a :class:`FitState` that the estimator commits in one step.
 """
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -26,6 +28,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 _DECAY_FACTOR = 0.01  # learning_rate='decay': the rate falls 100x by the end
+# learning_rate='coslog': this many cycles between the base rate and
+# _COSLOG_FLOOR times it
+_COSLOG_CYCLES = 4
+_COSLOG_FLOOR = 0.01
 _ADAPTIVE_FACTOR = 5.0  # learning_rate='adaptive' divides by this
 _ADAPTIVE_FLOOR = 1e-6  # ... until the rate falls below this
 # a training loss this many times its first epoch's: the fit diverged
@@ -52,7 +58,8 @@ class FitState:
     # private: the base rate (after 'adaptive' cuts) and the optimizer's
     # moments, carried over by partial_fit; the epochs run over all the
     # calls (``n_iter_`` counts those of the current call only, as in
-    # scikit-learn), which the 'decay' schedule follows
+    # scikit-learn), which the 'decay', 'cosine' and 'coslog' schedules
+    # follow
     learning_rate: float = None
     optimizer_state: dict = None
     epochs_done: int = 0
@@ -196,7 +203,45 @@ class Schedule:
         if self.kind == "decay":
             span = max(self.max_iter - 1, 1)
             return base * _DECAY_FACTOR ** min(state.epochs_done / span, 1.0)
+        if self.kind in ("cosine", "coslog"):
+            # p = t / T: the share of the schedule done before this epoch,
+            # t the epochs run so far (over every call, as 'decay'), T =
+            # max_iter; past T epochs (partial_fit, warm_start) p stays 1
+            p = min(state.epochs_done / self.max_iter, 1.0)
+            return base * (cosine(p) if self.kind == "cosine" else coslog(p))
         return base
+
+    def exhausted(self, state):
+        """Whether 'cosine' has run its course: from ``max_iter`` epochs on
+        its rate is 0, so the data no longer moves the weights (only what
+        is left of sgd's momentum does)."""
+        return self.kind == "cosine" and state.epochs_done >= self.max_iter
+
+
+def cosine(p):
+    """learning_rate='cosine', the factor of the base rate at the share ``p``
+    (in [0, 1]) of the schedule done: half a cosine wave from 1 down to 0,
+    ``0.5 * (1 + cos(pi * p))``; 1 exactly at ``p = 0``."""
+    return 0.5 * (1.0 + math.cos(math.pi * p))
+
+
+def coslog(p):
+    """learning_rate='coslog', the factor of the base rate at the share ``p``
+    (in [0, 1]) of the schedule done: a cosine on the logarithm of the rate,
+    between 1 and ``f = _COSLOG_FLOOR`` (0.01), through ``k = _COSLOG_CYCLES``
+    (4) minima:
+
+        factor(p) = f ** ((1 - cos((2k - 1) * pi * p)) / 2)
+
+    The exponent runs 0 -> 1 -> 0 -> ... with the phase ``(2k - 1) pi p``:
+    ``log(rate)`` swings from ``log(base)`` down to ``log(base * f)`` and
+    back, ``k - 1`` whole cycles and a last half one, so the rate starts at
+    the base rate (1 exactly at ``p = 0``), touches ``base * f`` at ``p =
+    1/(2k-1), 3/(2k-1), ..., 1`` and climbs back to the base rate at ``p =
+    2/(2k-1), 4/(2k-1), ...``; it ends at ``base * f`` (the last epoch of a
+    fit, ``p = (T - 1) / T``, runs just above it)."""
+    phase = (2 * _COSLOG_CYCLES - 1) * math.pi * p
+    return _COSLOG_FLOOR ** (0.5 * (1.0 - math.cos(phase)))
 
 
 class Stopping:
@@ -320,6 +365,15 @@ def run_epochs(est, session, state, plan, progress):
     ended: 'converged' (a rule or a callback stopped it), 'interrupted' or
     'max_iter'."""
     schedule = Schedule(est.learning_rate, est.power_t, est.max_iter, plan.incremental)
+    if schedule.exhausted(state):
+        warnings.warn(
+            f"learning_rate='cosine' has run its max_iter={est.max_iter} "
+            f"epochs ({state.epochs_done} so far, partial_fit and warm_start "
+            "included): the rate is 0 from there on, so this call does not "
+            "learn from the data. Raise max_iter to the number of epochs "
+            "planned, or fit anew.",
+            UserWarning,
+        )
     stopping = Stopping(est, session, plan.early)
     ended = "max_iter"
     start = state.mark()  # this call's epochs are the history after it

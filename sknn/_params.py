@@ -19,6 +19,10 @@ HIDDEN_ACTIVATIONS = (
     "silu",
 )
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+# learning_rate: the schedules of the stochastic solvers (sknn/_loop.py)
+SCHEDULES = ("constant", "invscaling", "adaptive", "decay", "cosine", "coslog")
+# label_smoothing, a parameter of the classifiers only
+LABEL_SMOOTHING = [Interval(numbers.Real, 0, 1, closed="left")]
 # The activations for which weight_init='auto' draws He weights under 'sgd'
 HE_FAMILY = ("relu", "leaky_relu", "elu", "gelu", "silu")
 
@@ -34,7 +38,7 @@ CONSTRAINTS = {
         StrOptions({"auto"}),
         Interval(numbers.Integral, 1, None, closed="left"),
     ],
-    "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "decay"})],
+    "learning_rate": [StrOptions(set(SCHEDULES))],
     "learning_rate_init": [
         StrOptions({"auto"}),
         Interval(numbers.Real, 0, None, closed="neither"),
@@ -259,7 +263,7 @@ def periodic_columns(est, n_features):
         if cols.shape != (n_features,):
             raise ValueError(
                 f"periodic_columns as a boolean mask needs one value per column "
-                f"of X ({n_features}); got shape {cols.shape}."
+                f"of X ({n_features}); got {est.periodic_columns!r}."
             )
         return np.flatnonzero(cols)
     if cols.ndim != 1 or (cols.size and cols.dtype.kind not in "iu"):
@@ -274,7 +278,9 @@ def periodic_columns(est, n_features):
             f"with {n_features} columns: {est.periodic_columns!r}."
         )
     if np.unique(cols).size != cols.size:
-        raise ValueError(f"periodic_columns repeats a column: {cols.tolist()}.")
+        raise ValueError(
+            f"periodic_columns repeats a column: {est.periodic_columns!r}."
+        )
     return np.sort(cols)
 
 
@@ -283,7 +289,7 @@ def input_layers(est, n_features):
     n_frequencies, input_scale, columns)``, ``columns`` the periodic ones
     (None: all), or None when there are no input layers."""
     k = int(est.n_frequencies)
-    cols = periodic_columns(est, n_features) if k else np.arange(n_features)
+    cols = periodic_columns(est, n_features)  # checked even when k is 0
     if not cols.size:
         k = 0  # no column to make periodic features of
     if not (k or est.input_scale):

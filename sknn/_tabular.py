@@ -29,6 +29,7 @@ from sklearn.utils.validation import (
 )
 
 from ._classes import MLPClassifier, MLPRegressor
+from ._params import LABEL_SMOOTHING, SCHEDULES
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor", "TabularPreprocessor"]
 
@@ -278,9 +279,13 @@ _TABULAR_PARAMS = """\
     solver : str, default='adamw'
         Optimizer of each network (any of ``MLPClassifier``'s but 'lbfgs').
 
-    learning_rate : str, default='decay'
-        Learning-rate schedule: 'decay' lowers the rate geometrically so that
-        epoch ``max_iter`` runs at 1/100 of the start.
+    learning_rate : {'decay', 'constant', 'invscaling', 'adaptive', \
+'cosine', 'coslog'}, default='decay'
+        Learning-rate schedule (see ``MLPClassifier``): 'decay' lowers the
+        rate geometrically so that epoch ``max_iter`` runs at 1/100 of the
+        start; 'cosine' anneals it along half a cosine towards 0 at
+        ``max_iter``; 'coslog' swings it 4 times between the start and 1/100
+        of it on a logarithmic scale.
 
     learning_rate_init : float, default=0.002
         Initial learning rate.
@@ -292,7 +297,8 @@ _TABULAR_PARAMS = """\
         Minibatch size (capped at the number of training samples).
 
     max_iter : int, default=60
-        Largest number of epochs; also sets the pace of the 'decay' schedule.
+        Largest number of epochs; also sets the pace of the 'decay',
+        'cosine' and 'coslog' schedules.
 
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training data, stop after
@@ -364,7 +370,7 @@ class _TabularBase(BaseEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "solver": [StrOptions({"adam", "sgd", "adamw", "rmsprop", "adagrad"})],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "decay"})],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -520,6 +526,13 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     ----------
 {_TABULAR_PARAMS}
 
+    label_smoothing : float, default=0.0
+        Label smoothing ``eps`` in [0, 1) of every network's training
+        targets (see ``MLPClassifier``): one-hot targets become
+        ``(1 - eps) * onehot + eps / n_classes``, or ``(1 - eps) * y + eps /
+        2`` for two classes. A regulariser against over-confident
+        probabilities; early stopping still scores the true labels.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -546,6 +559,68 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     """
 
     _mlp_class = MLPClassifier
+
+    _parameter_constraints = {
+        **_TabularBase._parameter_constraints,
+        "label_smoothing": LABEL_SMOOTHING,
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(256, 256, 256),
+        activation="relu",
+        *,
+        dropout=0.15,
+        alpha=0.02,
+        solver="adamw",
+        learning_rate="decay",
+        learning_rate_init=0.002,
+        beta_2=0.95,
+        batch_size=256,
+        max_iter=60,
+        early_stopping=True,
+        validation_fraction=0.15,
+        n_iter_no_change=12,
+        n_ensemble=3,
+        max_onehot=16,
+        clip=3.0,
+        n_frequencies=0,
+        frequency_scale=1.0,
+        input_scale=False,
+        random_state=None,
+        device="auto",
+        verbose=False,
+        label_smoothing=0.0,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            dropout=dropout,
+            alpha=alpha,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            beta_2=beta_2,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            n_ensemble=n_ensemble,
+            max_onehot=max_onehot,
+            clip=clip,
+            n_frequencies=n_frequencies,
+            frequency_scale=frequency_scale,
+            input_scale=input_scale,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+        )
+        self.label_smoothing = label_smoothing
+
+    def _network(self, n_samples, seed, y):
+        net = super()._network(n_samples, seed, y)
+        return net.set_params(label_smoothing=self.label_smoothing)
 
     def _can_stop_early(self, n_samples, y):
         # the stratified split needs two samples of every class and a

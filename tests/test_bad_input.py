@@ -642,7 +642,7 @@ BAD_PARAMS = {
     "solver": ["newton", "SGD", None],
     "alpha": [-1.0, "big", None],
     "batch_size": [0, -5, 2.5, "big"],
-    "learning_rate": ["fast", None],
+    "learning_rate": ["fast", "Cosine", None],
     "learning_rate_init": [0, -0.1, "fast"],
     "power_t": [-0.5, "x"],
     "max_iter": [0, -1, 1.5],
@@ -678,6 +678,11 @@ BAD_PARAMS = {
     "threshold": [0.0, 1.0, 1.5, -0.1, np.nan, "high", [0.5, 0.5], ["a", "b", "c"]],
     "pos_weight": ["auto", [1.0, -1.0, 1.0], [1.0, 1.0], [np.nan, 1.0, 1.0], [0.0] * 3],
     "loss": ["absolute_error", "Poisson", None, 1.0],
+    "label_smoothing": [-0.1, 1.0, "a"],
+    "n_frequencies": [-1, 1.5, "many"],
+    "frequency_scale": [0.0, -1.0, "wide"],
+    "input_scale": ["yes", 2],
+    "periodic_columns": [[0, 99], [1, 1], [True], ["a"], 2.5, [[0, 1]]],
 }
 
 

@@ -279,6 +279,148 @@ def test_decay_rate_reaches_one_hundredth(capsys, iris):
     assert_allclose(ratios, 0.01 ** (1 / 19), rtol=1e-4)
 
 
+def _schedule(kind, max_iter=28, **extra):
+    """A fit that runs all its epochs (no stopping rule), printing its rates."""
+    params = dict(
+        solver="sgd",
+        learning_rate=kind,
+        learning_rate_init=0.1,
+        max_iter=max_iter,
+        tol=0.0,
+        n_iter_no_change=1000,
+        verbose=1,
+        random_state=0,
+        device="cpu",
+    )
+    params.update(extra)
+    return MLPClassifier(**params)
+
+
+def test_cosine_rate_anneals_to_zero(capsys, iris):
+    rates, _ = _printed_rates(capsys, _schedule("cosine", max_iter=28), *iris)
+    assert len(rates) == 28
+    assert rates[0] == 0.1  # exactly the base rate
+    t = np.arange(28)
+    assert_allclose(rates, 0.1 * 0.5 * (1 + np.cos(np.pi * t / 28)), rtol=1e-12)
+    assert np.all(np.diff(rates) < 0)  # strictly decreasing
+    assert 0 < rates[-1] < 0.1 * 0.01  # the last epoch runs close to 0
+
+
+def _local_minima(r):
+    """Indices of the local minima of ``r``, its last point included."""
+    inner = [i for i in range(1, len(r) - 1) if r[i] < r[i - 1] and r[i] <= r[i + 1]]
+    return inner + ([len(r) - 1] if r[-1] < r[-2] else [])
+
+
+def test_coslog_rate_swings_four_times_on_a_log_scale(capsys, iris):
+    T = 70
+    rates, _ = _printed_rates(capsys, _schedule("coslog", max_iter=T), *iris)
+    assert rates[0] == 0.1
+    p = np.arange(T) / T
+    expected = 0.1 * 0.01 ** ((1 - np.cos(7 * np.pi * p)) / 2)
+    assert_allclose(rates, expected, rtol=1e-12)
+    # k = 4 minima, at p = 1/7, 3/7, 5/7 and the end, each near base / 100;
+    # back at (near) the base rate between them
+    minima = _local_minima(rates)
+    assert len(minima) == 4
+    assert_allclose(np.array(minima) / T, [1 / 7, 3 / 7, 5 / 7, 1 - 1 / T], atol=1e-9)
+    # (the last epoch, p = 69/70, runs just above the floor it ends on)
+    assert_allclose(rates[minima[:3]], 0.001, rtol=1e-9)
+    assert 0.001 < rates[minima[3]] < 0.0012
+    for a, b in zip(minima[:-1], minima[1:]):
+        assert rates[a:b].max() == pytest.approx(0.1, rel=0.05)
+    assert rates.min() >= 0.001 * (1 - 1e-12) and rates.max() <= 0.1
+    # symmetric on the log scale: log(rate) is a cosine between the two ends
+    mid = np.log(rates) - 0.5 * (np.log(0.1) + np.log(0.001))
+    assert np.abs(mid).max() <= 0.5 * np.log(100) + 1e-9
+
+
+@pytest.mark.parametrize("kind", ["cosine", "coslog"])
+def test_new_schedules_follow_partial_fit_calls(kind, iris):
+    """As 'decay': the epochs of every partial_fit call count against
+    max_iter, so T calls of partial_fit run the rates of a T-epoch fit."""
+    X, y = iris
+    T = 9
+    fitted = _schedule(kind, max_iter=T, verbose=0).fit(X, y)
+    inc = _schedule(kind, max_iter=T, verbose=0)
+    for _ in range(T):
+        inc.partial_fit(X, y, classes=[0, 1, 2])
+    assert_allclose(inc.learning_rate_curve_, fitted.learning_rate_curve_, rtol=1e-12)
+    # past max_iter epochs the schedule stays at its end: 'coslog' at
+    # base / 100; 'cosine' at 0, which warns that the call cannot learn
+    if kind == "coslog":
+        inc.partial_fit(X, y)
+        assert inc.learning_rate_curve_[-1] == pytest.approx(0.001, rel=1e-12)
+    else:
+        with pytest.warns(UserWarning, match="cosine.*max_iter=9"):
+            inc.partial_fit(X, y)
+        assert inc.learning_rate_curve_[-1] == 0.0
+
+
+def test_cosine_past_its_end_leaves_adam_weights_alone(iris):
+    X, y = iris
+    est = _schedule("cosine", max_iter=3, verbose=0, solver="adam")
+    for _ in range(3):
+        est.partial_fit(X, y, classes=[0, 1, 2])
+    before = [c.copy() for c in est.coefs_ + est.intercepts_]
+    with pytest.warns(UserWarning, match="rate is 0"):
+        est.partial_fit(X, y)
+    for a, b in zip(before, est.coefs_ + est.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_cosine_over_warm_start_goes_on_where_it_stopped(iris):
+    """A warm-start fit goes on along the schedule (as 'decay'): after 10
+    epochs, a fit with max_iter=20 runs epochs 10..19 of a 20-epoch cosine,
+    then its last 10 epochs at rate 0."""
+    X, y = iris
+    est = _schedule("cosine", max_iter=10, verbose=0, warm_start=True)
+    est.fit(X, y)
+    est.set_params(max_iter=20)
+    est.fit(X, y)
+    t = np.arange(10, 20)
+    curve = np.array(est.learning_rate_curve_)
+    assert_allclose(curve[10:20], 0.1 * 0.5 * (1 + np.cos(np.pi * t / 20)))
+    assert np.all(curve[20:] == 0.0) and len(curve) == 30
+    # a further warm fit starts past the end: it warns
+    with pytest.warns(UserWarning, match="does not learn"):
+        est.set_params(max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize("kind", ["cosine", "coslog"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_new_schedules_with_early_stopping(kind, solver, iris):
+    X, y = iris
+    est = MLPClassifier(
+        solver=solver,
+        learning_rate=kind,
+        learning_rate_init=LR[solver],
+        early_stopping=True,
+        n_iter_no_change=5,
+        max_iter=300,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
+    assert est.n_iter_ < 300
+    assert len(est.learning_rate_curve_) == len(est.validation_scores_) == est.n_iter_
+    assert est.learning_rate_curve_[0] == LR[solver]
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert est.score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("kind", ["cosine", "coslog"])
+def test_new_schedules_learn(kind, iris):
+    X, y = iris
+    est = MLPClassifier(
+        learning_rate=kind,
+        learning_rate_init=0.01,
+        max_iter=150,
+        random_state=0,
+        device="cpu",
+    ).fit(X, y)
+    assert est.score(X, y) > 0.9
+
+
 # ---------------------------------------------------------------------------
 # learning_rate_init='auto'
 # ---------------------------------------------------------------------------

@@ -194,3 +194,27 @@ def test_numpy_input():
     reg = TabularMLPRegressor(**FAST).fit(X, y)
     assert not hasattr(reg, "feature_names_in_")
     assert reg.predict(X).shape == (100,)
+
+
+@pytest.mark.parametrize("Est", [TabularMLPClassifier, TabularMLPRegressor])
+@pytest.mark.parametrize("schedule", ["cosine", "coslog"])
+def test_new_schedules_reach_the_networks(Est, schedule):
+    df = _frame(80)
+    y = (df["int"] > 2).astype(int) if Est is TabularMLPClassifier else df["int"]
+    est = Est(**dict(FAST, n_ensemble=1, max_iter=8), learning_rate=schedule)
+    est.fit(df, y)
+    net = est.estimators_[0]
+    assert net.learning_rate == schedule
+    assert net.learning_rate_curve_[0] == est.learning_rate_init
+
+
+def test_label_smoothing_is_the_classifiers_only():
+    clf = TabularMLPClassifier(**dict(FAST, n_ensemble=1, max_iter=5))
+    assert clf.get_params()["label_smoothing"] == 0.0
+    assert "label_smoothing" not in TabularMLPRegressor().get_params()
+    df = _frame(80)
+    y = (df["int"] > 2).astype(int)
+    soft = clone(clf).set_params(label_smoothing=0.2).fit(df, y)
+    hard = clone(clf).fit(df, y)
+    assert soft.estimators_[0].label_smoothing == 0.2
+    assert not np.allclose(soft.predict_proba(df), hard.predict_proba(df))

@@ -168,11 +168,19 @@ class Session:
         self._best = None
 
     # -- data --------------------------------------------------------------
-    def set_data(self, X, y, sample_weight, pos_weight=None):
-        """The training rows and their loss coefficients, moved once."""
+    def set_data(self, X, y, sample_weight, pos_weight=None, smoothing=0.0):
+        """The training rows and their loss coefficients, moved once;
+        ``smoothing`` is the classifiers' label smoothing (see
+        :mod:`losses`), applied to the training targets only (validation
+        scores are on the true labels)."""
         self.rows = Rows(X, *self.kw.values())
         self.targets = self.net.loss.targets(
-            y, sample_weight, self.kw, self.net.layer_sizes[-1], pos_weight
+            y,
+            sample_weight,
+            self.kw,
+            self.net.layer_sizes[-1],
+            pos_weight,
+            smoothing=smoothing,
         )
 
     def set_validation(self, X, y, sample_weight, score, thresholds=None):

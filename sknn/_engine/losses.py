@@ -16,6 +16,17 @@ respect to the output pre-activation ``z``:
 * half Poisson deviance over exp: ``loss = sum(weight * (exp(z) - y z +
   y log y - y))``, ``dloss/dz = weight * (exp(z) - y)``.
 
+Label smoothing (``smoothing`` = eps > 0, the classifiers'
+``label_smoothing``) softens the classification targets before they are
+weighted: a one-hot row becomes ``(1 - eps) * onehot + eps / K`` (K
+classes; the row still sums to 1, so ``target`` still sums to ``weight``),
+a 0/1 label ``y`` of a logistic unit becomes ``(1 - eps) * y + eps / 2``.
+The binary formula holds for any real ``y``: it is ``w * (pos_weight * y *
+softplus(-z) + (1 - y) * softplus(z))`` rewritten with ``softplus(-z) =
+softplus(z) - z``, that is the cross-entropy against the soft label with its
+positive part weighed by ``pos_weight``.  eps = 0 leaves the targets
+untouched.
+
 ``weight`` is None when every coefficient is 1 (no sample, class or
 positive weights), which saves a multiplication and an index per batch.
 """
@@ -76,16 +87,26 @@ def _inputs(y, sample_weight, kw):
     return y, n, torch.as_tensor(sample_weight).to(**kw).reshape(n, 1)
 
 
+def _no_smoothing(smoothing):
+    if smoothing:
+        raise ValueError(
+            f"label smoothing ({smoothing!r}) applies to the classification "
+            "losses only."
+        )
+
+
 class CrossEntropy:
     """Softmax outputs, one per class (three or more classes)."""
 
     output_activation = "softmax"
 
-    def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None):
+    def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None, smoothing=0.0):
         y, n, w = _inputs(y, sample_weight, kw)
         labels = y.to(device=kw["device"], dtype=torch.long)
         onehot = torch.zeros(n, n_outputs, **kw)
         onehot[torch.arange(n, device=kw["device"]), labels] = 1.0
+        if smoothing:  # (1 - eps) * onehot + eps / K
+            onehot.mul_(1.0 - smoothing).add_(smoothing / n_outputs)
         weighted = sample_weight is not None
         if weighted:
             return Targets(w, onehot.mul_(w), w.reshape(-1), True)
@@ -114,10 +135,12 @@ class BinaryCrossEntropy:
 
     output_activation = "logistic"
 
-    def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None):
+    def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None, smoothing=0.0):
         y, n, w = _inputs(y, sample_weight, kw)
         weighted = sample_weight is not None
         y = y.to(**kw).reshape(n, -1)
+        if smoothing:  # (1 - eps) * y + eps / 2, before pos_weight sees y
+            y = y * (1.0 - smoothing) + smoothing / 2
         if pos_weight is None:
             weight = w.expand(n, y.shape[1]).contiguous() if weighted else None
             return Targets(weight, y * w, w.reshape(-1), weighted)
@@ -154,7 +177,8 @@ class SquaredError:
 
     output_activation = "identity"
 
-    def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None):
+    def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None, smoothing=0.0):
+        _no_smoothing(smoothing)
         y, n, w = _inputs(y, sample_weight, kw)
         weighted = sample_weight is not None
         y = y.to(**kw).reshape(n, -1)
@@ -187,8 +211,10 @@ class Poisson:
 
     output_activation = "exp"
 
-    def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None):
-        return SquaredError.targets(self, y, sample_weight, kw, n_outputs)
+    def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None, smoothing=0.0):
+        return SquaredError.targets(
+            self, y, sample_weight, kw, n_outputs, smoothing=smoothing
+        )
 
     @staticmethod
     def _deviance(z, mu, target):
