@@ -196,6 +196,11 @@ def _variant(name):
     return base, params
 
 
+def _model_list(text):
+    """``--models``: names separated by commas, except inside brackets."""
+    return re.split(r",(?![^\[]*\])", text)
+
+
 def make_model(name, task, seed):
     clf = task == "clf"
     if name == "hgb":
@@ -405,7 +410,7 @@ def main(argv=None):
             models += [m for m in data["meta"]["models"] if m not in models]
             tables += [t for t in data["meta"]["tables"] if t not in tables]
         if args.models:
-            models = args.models.split(",")
+            models = _model_list(args.models)
         print(markdown(results, models, [t for t in TABLES if t in tables]))
         return 0
     try:
@@ -415,10 +420,7 @@ def main(argv=None):
     except ImportError:
         pass
 
-    # commas inside a variant's brackets do not separate models
-    models = (
-        re.split(r",(?![^\[]*\])", args.models) if args.models else list(DEFAULT_MODELS)
-    )
+    models = _model_list(args.models) if args.models else list(DEFAULT_MODELS)
     if "realmlp" in models and not _realmlp_available():
         print("pytabkit not installed: skipping realmlp")
         models.remove("realmlp")

@@ -280,12 +280,12 @@ _TABULAR_PARAMS = """\
         Optimizer of each network (any of ``MLPClassifier``'s but 'lbfgs').
 
     learning_rate : {'decay', 'constant', 'invscaling', 'adaptive', \
-'cosine', 'coslog'}, default='decay'
-        Learning-rate schedule (see ``MLPClassifier``): 'decay' lowers the
-        rate geometrically so that epoch ``max_iter`` runs at 1/100 of the
-        start; 'cosine' anneals it along half a cosine towards 0 at
-        ``max_iter``; 'coslog' swings it 4 times between the start and 1/100
-        of it on a logarithmic scale.
+'cosine', 'coslog'}, default='cosine'
+        Learning-rate schedule (see ``MLPClassifier``): 'cosine' anneals the
+        rate along half a cosine towards 0 at ``max_iter``; 'decay' lowers it
+        geometrically so that epoch ``max_iter`` runs at 1/100 of the start;
+        'coslog' swings it 4 times between the start and 1/100 of it on a
+        logarithmic scale.
 
     learning_rate_init : float, default=0.002
         Initial learning rate.
@@ -301,36 +301,41 @@ _TABULAR_PARAMS = """\
         'cosine' and 'coslog' schedules.
 
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training data, stop after
-        ``n_iter_no_change`` epochs without improvement and restore the best
-        epoch's weights. Each network of the ensemble draws its own split.
+        Hold out ``validation_fraction`` of the training data, score every
+        epoch on it, stop after ``n_iter_no_change`` epochs without
+        improvement and restore the best epoch's weights. Each network of
+        the ensemble draws its own split.
 
     validation_fraction : float, default=0.15
         Share of the training data held out for early stopping.
 
-    n_iter_no_change : int, default=12
-        Patience of early stopping, in epochs.
+    n_iter_no_change : int, default=60
+        Patience of early stopping, in epochs. The default, equal to
+        ``max_iter``, runs the whole cosine schedule (its last, small steps
+        included) and keeps the best epoch; a smaller value saves time.
 
     n_ensemble : int, default=3
         Number of networks trained with different seeds (and validation
         splits) whose predictions are averaged.
 
-    max_onehot : int, default=16
-        Categorical columns with at most this many levels are one-hot
-        encoded, others get a compact code (see ``TabularPreprocessor``).
+    max_onehot : int, default=255
+        Categorical columns with at most this many levels (missing counted
+        as one) are one-hot encoded, others get a compact code (see
+        ``TabularPreprocessor``). 255 is the most levels
+        ``HistGradientBoosting*`` treats natively.
 
     clip : float or None, default=3.0
         Scale of the smooth clipping of robust-scaled numeric columns.
 
-    n_frequencies : int, default=0
+    n_frequencies : int, default=8
         Learned periodic features per continuous numeric column (the
         ``n_frequencies`` of ``MLPClassifier``, given the columns with more
         than two distinct values as ``periodic_columns``).
 
-    frequency_scale : float, default=1.0
+    frequency_scale : float, default=0.2
         Spread of the starting frequencies, in cycles per robust-scaled unit.
 
-    input_scale : bool, default=False
+    input_scale : bool, default=True
         Learn a factor per input column of the first layer (the networks'
         ``input_scale``).
 
@@ -397,20 +402,20 @@ class _TabularBase(BaseEstimator):
         dropout=0.15,
         alpha=0.02,
         solver="adamw",
-        learning_rate="decay",
+        learning_rate="cosine",
         learning_rate_init=0.002,
         beta_2=0.95,
         batch_size=256,
         max_iter=60,
         early_stopping=True,
         validation_fraction=0.15,
-        n_iter_no_change=12,
+        n_iter_no_change=60,
         n_ensemble=3,
-        max_onehot=16,
+        max_onehot=255,
         clip=3.0,
-        n_frequencies=0,
-        frequency_scale=1.0,
-        input_scale=False,
+        n_frequencies=8,
+        frequency_scale=0.2,
+        input_scale=True,
         random_state=None,
         device="auto",
         verbose=False,
@@ -526,7 +531,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     ----------
 {_TABULAR_PARAMS}
 
-    label_smoothing : float, default=0.0
+    label_smoothing : float, default=0.1
         Label smoothing ``eps`` in [0, 1) of every network's training
         targets (see ``MLPClassifier``): one-hot targets become
         ``(1 - eps) * onehot + eps / n_classes``, or ``(1 - eps) * y + eps /
@@ -573,24 +578,24 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         dropout=0.15,
         alpha=0.02,
         solver="adamw",
-        learning_rate="decay",
+        learning_rate="cosine",
         learning_rate_init=0.002,
         beta_2=0.95,
         batch_size=256,
         max_iter=60,
         early_stopping=True,
         validation_fraction=0.15,
-        n_iter_no_change=12,
+        n_iter_no_change=60,
         n_ensemble=3,
-        max_onehot=16,
+        max_onehot=255,
         clip=3.0,
-        n_frequencies=0,
-        frequency_scale=1.0,
-        input_scale=False,
+        n_frequencies=8,
+        frequency_scale=0.2,
+        input_scale=True,
         random_state=None,
         device="auto",
         verbose=False,
-        label_smoothing=0.0,
+        label_smoothing=0.1,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,

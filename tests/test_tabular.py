@@ -210,11 +210,11 @@ def test_new_schedules_reach_the_networks(Est, schedule):
 
 def test_label_smoothing_is_the_classifiers_only():
     clf = TabularMLPClassifier(**dict(FAST, n_ensemble=1, max_iter=5))
-    assert clf.get_params()["label_smoothing"] == 0.0
+    assert clf.get_params()["label_smoothing"] == 0.1
     assert "label_smoothing" not in TabularMLPRegressor().get_params()
     df = _frame(80)
     y = (df["int"] > 2).astype(int)
     soft = clone(clf).set_params(label_smoothing=0.2).fit(df, y)
-    hard = clone(clf).fit(df, y)
+    hard = clone(clf).set_params(label_smoothing=0.0).fit(df, y)
     assert soft.estimators_[0].label_smoothing == 0.2
     assert not np.allclose(soft.predict_proba(df), hard.predict_proba(df))
