@@ -193,3 +193,24 @@ def test_exports_and_pickle_agree_with_predict():
         again = pickle.loads(pickle.dumps(est))
         np.testing.assert_array_equal(again.predict(X), est.predict(X))
         assert len(est.hidden_activations(X)) == 1
+
+
+def test_skl2onnx_pipeline_carries_them():
+    pytest.importorskip("skl2onnx")
+    ort = pytest.importorskip("onnxruntime")
+    from skl2onnx import to_onnx as skl_to_onnx
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    import sknn
+
+    sknn.register_skl2onnx()
+    X, y = _data()
+    X = X.astype(np.float32)
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifier((8,), max_iter=20, random_state=0, **INPUTS)
+    ).fit(X, y)
+    model = skl_to_onnx(pipe, X[:1], options={"zipmap": False})
+    session = ort.InferenceSession(model.SerializeToString())
+    proba = session.run(None, {session.get_inputs()[0].name: X})[1]
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), rtol=1e-4, atol=1e-5)
