@@ -79,11 +79,19 @@ class _SigintAtAddmm:
         signal.raise_signal(signal.SIGINT)
 
     def __enter__(self):
+        # Python's own SIGINT handler (raise KeyboardInterrupt), whatever an
+        # earlier test or library left installed. One full run, under a
+        # concurrent docs build, saw the signal delivered and no
+        # KeyboardInterrupt raised; the cause was not found (not reproduced
+        # in three runs since, nor under CPU load), a leftover handler is
+        # the one cause this rules out
+        self._saved = signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.setprofile(self._hook)
         return self
 
     def __exit__(self, *exc):
         sys.setprofile(None)
+        signal.signal(signal.SIGINT, self._saved)
         if not self.fired:
             # not pytest.fail: the xfail markers below expect Failed for the
             # fault itself, and a hook that never fired must not look like it

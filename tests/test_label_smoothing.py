@@ -315,7 +315,7 @@ def test_grid_search_and_tabular_pass_it_through():
     ).fit(X, y)
     assert search.best_params_["label_smoothing"] in (0.0, 0.1)
     tab = TabularMLPClassifier(n_ensemble=1, max_iter=3, random_state=0, device="cpu")
-    assert tab.get_params()["label_smoothing"] == 0.0
+    assert tab.get_params()["label_smoothing"] == 0.1  # the tabular recipe
     tab.set_params(label_smoothing=0.15).fit(X, y)
     assert tab.estimators_[0].label_smoothing == 0.15
 
