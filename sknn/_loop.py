@@ -465,7 +465,13 @@ def finish(est, session, state, ended, plan, incremental):
     if plan.early:
         # the best epoch's weights (the initial ones if no epoch scored)
         session.restore_best()
-    if ended == "max_iter" and not incremental:
+    # the tabular estimators turn the warning off for their networks when
+    # their patience covers every epoch: running to max_iter is then the plan
+    if (
+        ended == "max_iter"
+        and not incremental
+        and getattr(est, "_warn_at_max_iter", True)
+    ):
         warnings.warn(
             f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) "
             "reached and the optimization hasn't converged yet.",

@@ -466,6 +466,11 @@ class _TabularBase(BaseEstimator):
             dropout=self.dropout,
             device=self.device,
         )
+        # with a patience as long as the run, every epoch runs by design (the
+        # best one is kept): reaching max_iter is then no sign of trouble
+        net._warn_at_max_iter = not (
+            self.early_stopping and self.n_iter_no_change >= self.max_iter
+        )
         return net
 
     def _can_stop_early(self, n_samples, y):

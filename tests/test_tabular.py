@@ -218,3 +218,22 @@ def test_label_smoothing_is_the_classifiers_only():
     hard = clone(clf).set_params(label_smoothing=0.0).fit(df, y)
     assert soft.estimators_[0].label_smoothing == 0.2
     assert not np.allclose(soft.predict_proba(df), hard.predict_proba(df))
+
+
+def test_no_convergence_warning_when_every_epoch_is_the_plan():
+    """The recipe's patience covers all of max_iter: its networks run to the
+    end by design and do not warn; without early stopping, running out of
+    epochs warns as scikit-learn's MLP does."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    df = _frame(120)
+    y = (df["int"] > 2).astype(int)
+    kw = dict(FAST, n_ensemble=1, max_iter=8, early_stopping=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        TabularMLPClassifier(**kw, n_iter_no_change=8).fit(df, y)
+    kw.update(early_stopping=False)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        TabularMLPClassifier(**kw, n_iter_no_change=8).fit(df, y)
