@@ -214,3 +214,28 @@ def test_skl2onnx_pipeline_carries_them():
     session = ort.InferenceSession(model.SerializeToString())
     proba = session.run(None, {session.get_inputs()[0].name: X})[1]
     np.testing.assert_allclose(proba, pipe.predict_proba(X), rtol=1e-4, atol=1e-5)
+
+
+def _cuda_available():
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA device")
+def test_cuda_trains_them_like_the_cpu():
+    """On a GPU the input layers (index_select of the periodic columns, the
+    column scale) train to the same model as on the CPU, within float64
+    rounding, and the model predicts anywhere."""
+    X, y = _data()
+    kw = dict(hidden_layer_sizes=(8,), max_iter=10, random_state=0, **INPUTS)
+    gpu = MLPClassifier(device="cuda", **kw).fit(X, y)
+    cpu = MLPClassifier(device="cpu", **kw).fit(X, y)
+    np.testing.assert_allclose(gpu.frequencies_, cpu.frequencies_, rtol=1e-6)
+    np.testing.assert_allclose(gpu.input_scale_, cpu.input_scale_, rtol=1e-6)
+    np.testing.assert_allclose(
+        gpu.predict_proba(X), cpu.predict_proba(X), rtol=1e-6, atol=1e-9
+    )
