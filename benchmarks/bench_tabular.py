@@ -221,15 +221,13 @@ def make_model(name, task, seed):
 
         params = dict(random_state=seed, device="cpu")
         name, params_given = _variant(name)
-        params.update(params_given)
-        if not clf:  # a classification-only setting in a variant for both
-            params.pop("label_smoothing", None)
         if name == "sknn-tab1":  # a single network instead of the ensemble
             params["n_ensemble"] = 1
         if name == "sknn-tab-fast":  # narrower networks: a quarter of the work
             params["hidden_layer_sizes"] = (128, 128, 128)
-        if name == "sknn-tab-oh256":  # one-hot codes up to 256 levels
-            params["max_onehot"] = 256
+        params.update(params_given)  # what the brackets say comes last
+        if not clf:  # a classification-only setting in a variant for both
+            params.pop("label_smoothing", None)
         cls = TabularMLPClassifier if clf else TabularMLPRegressor
         return cls(**params)
     if name == "realmlp":
@@ -268,7 +266,6 @@ ALL_MODELS = [
     "sknn-tab",
     "sknn-tab1",
     "sknn-tab-fast",
-    "sknn-tab-oh256",
     "realmlp",
 ]
 DEFAULT_MODELS = ["hgb", "sklearn-mlp", "sknn-mlp", "sknn-tab", "realmlp"]

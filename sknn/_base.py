@@ -364,8 +364,9 @@ class BaseMLP(
                 if have[k] != want[k]
             )
             raise ValueError(
-                f"The input layers changed since the last fit: {changed}; set "
-                "warm_start=False to fit a new network."
+                f"The input layers changed since the last fit: {changed}; "
+                "changing them needs a new network: fit with warm_start=False "
+                "(partial_fit always goes on with the fitted one)."
             )
 
     def _fitted_inputs(self):
@@ -373,7 +374,7 @@ class BaseMLP(
         out = {
             k: getattr(self, a)
             for k, a in _params.INPUT_ATTRIBUTES.items()
-            if hasattr(self, a)
+            if getattr(self, a, None) is not None
         }
         return out or None
 
@@ -440,6 +441,9 @@ class BaseMLP(
         out = dict(attrs)  # the targets' attributes, private ones included
         out.update((k, v) for k, v in state.attributes().items() if k.endswith("_"))
         out["coefs_"], out["intercepts_"] = session.weights()
+        # the copy a callback gets may hold an earlier fit's input layers,
+        # and attributes can only be set on it: None marks "no such layer"
+        out.update(dict.fromkeys(_params.INPUT_ATTRIBUTES.values()))
         out.update(self._input_attributes(session))
         for name in _VALIDATION_ATTRIBUTES:
             if hasattr(self, name):
@@ -512,6 +516,7 @@ class BaseMLP(
             ("n_frequencies", 0),
             ("frequency_scale", 1.0),
             ("input_scale", False),
+            ("periodic_columns", None),
         ):
             state.setdefault(name, default)
         if "weight_init" not in state and "activation" in state:

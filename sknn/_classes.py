@@ -198,13 +198,14 @@ default='auto'
         when the call returns.
 
     n_frequencies : int, default=0
-        Learned periodic features per input column: with ``K > 0`` each
-        column ``x_j`` is followed by ``cos(2 pi f_jk x_j + p_jk)`` for
-        ``k = 1..K`` before the first dense layer, whose input grows to
-        ``n_features * (1 + K)``. Frequencies and phases train with the
-        weights (without the L2 penalty), so the network can learn a sharp
-        or periodic response to one column that a few ReLU units draw only
-        coarsely. They pay off for numeric columns on a common scale
+        Learned periodic features per input column: with ``K > 0`` the
+        features ``cos(2 pi f_jk x_j + p_jk)``, ``k = 1..K``, of every
+        column ``x_j`` in ``periodic_columns`` are appended after the raw
+        columns at the input of the first dense layer, whose input grows to
+        ``n_features + len(periodic_columns) * K``. Frequencies and phases
+        train with the weights (without the L2 penalty), so the network can
+        learn a sharp or periodic response to one column that a few ReLU
+        units draw only coarsely. They pay off for numeric columns on a common scale
         (standardise X first); 0 leaves the network as scikit-learn's.
 
     frequency_scale : float, default=1.0

@@ -310,8 +310,9 @@ def initial_input_params(est, inputs, seed):
     """Starting values of the input layers, by engine name: scale 1 (the
     columns as they come), frequencies ``N(0, frequency_scale)`` and phases
     uniform on ``[-pi, pi)``.  Drawn from their own generator (seeded from
-    the fit's engine seed), so that switching them on leaves the draws of
-    the weights, the validation split and the epochs' order unchanged."""
+    the fit's engine seed), so that ``input_scale`` leaves the draws of the
+    weights, the validation split and the epochs' order unchanged (periodic
+    features widen the first layer, so its weights are drawn differently)."""
     if inputs is None:
         return {}
     d, k, scale, columns = inputs

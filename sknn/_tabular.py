@@ -81,7 +81,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    max_onehot : int, default=16
+    max_onehot : int, default=255
         Largest number of levels (missing included) that a categorical column
         may have to be one-hot encoded.
 
@@ -125,7 +125,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
     }
 
-    def __init__(self, max_onehot=16, clip=3.0):
+    def __init__(self, max_onehot=255, clip=3.0):
         self.max_onehot = max_onehot
         self.clip = clip
 
@@ -466,8 +466,9 @@ class _TabularBase(BaseEstimator):
             dropout=self.dropout,
             device=self.device,
         )
-        # with a patience as long as the run, every epoch runs by design (the
-        # best one is kept): reaching max_iter is then no sign of trouble
+        # with a patience as long as the run, every epoch runs by design (and
+        # the best one is kept where a validation split can be held out):
+        # reaching max_iter is then no sign of trouble
         net._warn_at_max_iter = not (
             self.early_stopping and self.n_iter_no_change >= self.max_iter
         )

@@ -99,3 +99,19 @@ def test_progress_bar_through_grid_search(iris):
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         grid.set_callbacks(callback.ProgressBar(max_propagation_depth=None)).fit(X, y)
     assert grid.best_estimator_.n_iter_ == 3
+
+
+@pytest.mark.parametrize("first", [dict(input_scale=True), dict(n_frequencies=2)])
+def test_callback_copy_forgets_the_last_fits_input_layers(iris, first):
+    """Refit the same instance without the input layers an earlier fit had:
+    the estimator a callback receives (a copy of the one being fitted, with
+    the new fit's attributes set on it) predicts like the new model."""
+    X, y = iris
+    clf = MLPClassifier((8,), max_iter=3, random_state=0, device="cpu", **first)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    rec = Recorder()
+    clf.set_params(input_scale=False, n_frequencies=0).set_callbacks(rec)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    np.testing.assert_allclose(rec.fitted[-1].predict_proba(X), clf.predict_proba(X))

@@ -239,3 +239,18 @@ def test_cuda_trains_them_like_the_cpu():
     np.testing.assert_allclose(
         gpu.predict_proba(X), cpu.predict_proba(X), rtol=1e-6, atol=1e-9
     )
+
+
+def test_unpickled_model_from_before_the_input_layers():
+    X, y = _data()
+    clf = MLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
+    state = clf.__getstate__()
+    for name in ("n_frequencies", "frequency_scale", "input_scale", "periodic_columns"):
+        del state[name]
+    old = MLPClassifier.__new__(MLPClassifier)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.predict(X), clf.predict(X))
+    assert old.get_params()["periodic_columns"] is None
+    repr(old)
+    clone(old).fit(X, y)
+    old.partial_fit(X, y)
