@@ -237,3 +237,17 @@ def test_no_convergence_warning_when_every_epoch_is_the_plan():
     kw.update(early_stopping=False)
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         TabularMLPClassifier(**kw, n_iter_no_change=8).fit(df, y)
+
+
+def test_networks_train_in_float32_and_predict_in_float64():
+    df = _frame(120)
+    y = (df["int"] > 2).astype(int)
+    clf = TabularMLPClassifier(**FAST).fit(df, y)
+    net = clf.estimators_[0]
+    assert net.precision == "float32" and net.coefs_[0].dtype == np.float64
+    assert net.frequencies_.dtype == net.input_scale_.dtype == np.float64
+    # the float32 weights, cast up exactly
+    assert np.array_equal(net.coefs_[0].astype(np.float32), net.coefs_[0])
+    # a row's probabilities do not depend on the rows predicted with it
+    full = clf.predict_proba(df)
+    np.testing.assert_allclose(clf.predict_proba(df.iloc[:7]), full[:7], rtol=1e-12)
