@@ -475,30 +475,35 @@ class _TabularBase(BaseEstimator):
         self.n_threads = n_threads
         self.verbose = verbose
 
+    # the networks' parameters that take this estimator's value as it is
+    _network_params = (
+        "hidden_layer_sizes",
+        "activation",
+        "solver",
+        "alpha",
+        "learning_rate",
+        "learning_rate_init",
+        "max_iter",
+        "verbose",
+        "validation_fraction",
+        "n_iter_no_change",
+        "beta_2",
+        "dropout",
+        "device",
+        "precision",
+        "n_threads",
+        "n_frequencies",
+        "frequency_scale",
+        "input_scale",
+    )
+
     def _network(self, n_samples, seed, y):
         net = self._mlp_class(
-            n_frequencies=self.n_frequencies,
-            frequency_scale=self.frequency_scale,
-            input_scale=self.input_scale,
+            **{name: getattr(self, name) for name in self._network_params},
             periodic_columns=self.preprocessor_.continuous_columns_,
-            hidden_layer_sizes=self.hidden_layer_sizes,
-            activation=self.activation,
-            solver=self.solver,
-            alpha=self.alpha,
             batch_size=min(self.batch_size, n_samples),
-            learning_rate=self.learning_rate,
-            learning_rate_init=self.learning_rate_init,
-            max_iter=self.max_iter,
             random_state=seed,
-            verbose=self.verbose,
             early_stopping=self._can_stop_early(n_samples, y),
-            validation_fraction=self.validation_fraction,
-            n_iter_no_change=self.n_iter_no_change,
-            beta_2=self.beta_2,
-            dropout=self.dropout,
-            device=self.device,
-            precision=self.precision,
-            n_threads=self.n_threads,
         )
         # with a patience as long as the run, every epoch runs by design (and
         # the best one is kept where a validation split can be held out):
@@ -604,6 +609,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     """
 
     _mlp_class = MLPClassifier
+    _network_params = (*_TabularBase._network_params, "label_smoothing")
 
     _parameter_constraints = {
         **_TabularBase._parameter_constraints,
@@ -666,10 +672,6 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
             verbose=verbose,
         )
         self.label_smoothing = label_smoothing
-
-    def _network(self, n_samples, seed, y):
-        net = super()._network(n_samples, seed, y)
-        return net.set_params(label_smoothing=self.label_smoothing)
 
     def _can_stop_early(self, n_samples, y):
         # the stratified split needs two samples of every class and a
