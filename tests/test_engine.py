@@ -280,6 +280,32 @@ def test_dropout_layer_backward_matches_autograd():
     _layer_check(layer, x, forward, reference, n)
 
 
+@pytest.mark.parametrize("p", [0.05, 0.15, 0.5, 0.9])
+def test_dropout_masks_drop_at_the_rate_in_every_column(p):
+    # masks come from 16-bit codes, four per 64-bit draw: every one of the
+    # four lanes (the last carries the draw's sign bit) must drop at p, and
+    # the kept units carry exactly 1 / (1 - p) of the rounded rate
+    rows, units = 400, 7  # 7 units: the last int64 of a row is half used
+    layer = Dropout(p)
+    layer.allocate(rows, units, KW)
+    gen = torch.Generator().manual_seed(0)
+    a = torch.ones(rows, units, dtype=KW["dtype"])
+    masks = torch.stack([layer.forward(a, rows, gen).clone() for _ in range(60)])
+    dropped = (masks == 0).double()
+    draws = dropped.shape[0] * rows
+    sd = (p * (1 - p) / draws) ** 0.5
+    for rate in dropped.mean(dim=(0, 1)):
+        assert abs(rate.item() - p) < 5 * sd
+    kept = masks[masks != 0]
+    q = round(p * 65536) / 65536
+    assert torch.all(kept == 1.0 / (1.0 - q))
+    # consecutive batches differ, and the mean output stays the input
+    assert not torch.equal(masks[0], masks[1])
+    assert abs(masks.mean().item() - 1.0) < 5 * sd / (1 - p)
+    # fewer rows than allocated: only the rows asked for are drawn
+    assert layer.forward(a[:3], 3, gen).shape == (3, units)
+
+
 def test_dense_layer_backward_matches_autograd():
     rng = np.random.RandomState(4)
     n, d_in, d_out = 7, 5, 3
