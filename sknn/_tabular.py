@@ -263,8 +263,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
 
 _TABULAR_PARAMS = """\
-    hidden_layer_sizes : array-like of shape (n_layers,), default=(256, 256, 256)
-        Units of every hidden layer of each network.
+    hidden_layer_sizes : array-like of shape (n_layers,), default=(384,)
+        Units of every hidden layer of each network. The default, one wide
+        layer, was as accurate on the benchmark's tuning tables as three
+        layers of 256 at about a sixth of the work: the learned periodic
+        features already give each column a non-linear shape of its own.
 
     activation : str, default='relu'
         Activation of the hidden layers (any of ``MLPClassifier``'s).
@@ -293,10 +296,10 @@ _TABULAR_PARAMS = """\
     beta_2 : float, default=0.95
         Decay of Adam's second-moment estimate.
 
-    batch_size : int, default=256
+    batch_size : int, default=128
         Minibatch size (capped at the number of training samples).
 
-    max_iter : int, default=60
+    max_iter : int, default=40
         Largest number of epochs; also sets the pace of the 'decay',
         'cosine' and 'coslog' schedules.
 
@@ -309,12 +312,12 @@ _TABULAR_PARAMS = """\
     validation_fraction : float, default=0.15
         Share of the training data held out for early stopping.
 
-    n_iter_no_change : int, default=60
+    n_iter_no_change : int, default=40
         Patience of early stopping, in epochs. The default, equal to
         ``max_iter``, runs the whole cosine schedule (its last, small steps
         included) and keeps the best epoch; a smaller value saves time.
 
-    n_ensemble : int, default=3
+    n_ensemble : int, default=2
         Number of networks trained with different seeds (and validation
         splits) whose predictions are averaged.
 
@@ -424,7 +427,7 @@ class _TabularBase(BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(384,),
         activation="relu",
         *,
         dropout=0.15,
@@ -433,12 +436,12 @@ class _TabularBase(BaseEstimator):
         learning_rate="cosine",
         learning_rate_init=0.002,
         beta_2=0.95,
-        batch_size=256,
-        max_iter=60,
+        batch_size=128,
+        max_iter=40,
         early_stopping=True,
         validation_fraction=0.15,
-        n_iter_no_change=60,
-        n_ensemble=3,
+        n_iter_no_change=40,
+        n_ensemble=2,
         max_onehot=255,
         clip=3.0,
         n_frequencies=8,
@@ -618,7 +621,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
 
     def __init__(
         self,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(384,),
         activation="relu",
         *,
         dropout=0.15,
@@ -627,12 +630,12 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         learning_rate="cosine",
         learning_rate_init=0.002,
         beta_2=0.95,
-        batch_size=256,
-        max_iter=60,
+        batch_size=128,
+        max_iter=40,
         early_stopping=True,
         validation_fraction=0.15,
-        n_iter_no_change=60,
-        n_ensemble=3,
+        n_iter_no_change=40,
+        n_ensemble=2,
         max_onehot=255,
         clip=3.0,
         n_frequencies=8,

@@ -235,11 +235,12 @@ def _draw_mask(out, bits, keep, threshold, scale, generator):
     bits per unit.
 
     ``bits`` is an int64 buffer of ``out``'s rows and a quarter of its
-    columns (rounded up): one draw of 64 bits serves four units, which costs about a third of what
-    ``bernoulli_`` takes for one float per unit.  A unit is kept when its
-    16 bits, read as a signed integer, are at least ``threshold``; ``keep``
-    is a bool buffer the shape of ``out``, ``scale`` a 0-d tensor of its
-    dtype (a Python float would be applied in float32)."""
+    columns (rounded up): one draw of 64 bits serves four units, which
+    costs about a third of what ``bernoulli_`` takes for one float per
+    unit.  A unit is kept when its 16 bits, read as a signed integer, are
+    at least ``threshold``; ``keep`` is a bool buffer the shape of ``out``,
+    ``scale`` a 0-d tensor of its dtype (a Python float would be applied in
+    float32)."""
     # a full 64-bit range: random_() alone leaves the sign bit clear, which
     # would bias every fourth unit
     bits.random_(-(2**63), None, generator=generator)
