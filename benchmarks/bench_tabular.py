@@ -285,8 +285,11 @@ DEFAULT_MODELS = ["hgb", "sklearn-mlp", "sknn-mlp", "sknn-tab", "realmlp"]
 # ---------------------------------------------------------------- running
 
 
-def run_one(model_name, table, seed, max_train):
+def run_one(model_name, table, seed, max_train, random_labels=False):
     task, X, y = load_table(table)
+    if random_labels:  # for timing a table without learning its answers
+        rng = np.random.RandomState(seed)
+        y = rng.permutation(y) if task == "clf" else rng.standard_normal(len(y))
     strat = y if task == "clf" else None
     X_tr, X_te, y_tr, y_te = train_test_split(
         X, y, test_size=0.25, random_state=seed, stratify=strat
@@ -402,6 +405,12 @@ def main(argv=None):
     p.add_argument("--max-train", type=int, default=None, help="train cap (6000)")
     p.add_argument("--json", default=None, help="write raw results here")
     p.add_argument(
+        "--random-labels",
+        action="store_true",
+        help="fit shuffled (clf) or random normal (reg) targets: fit times "
+        "of a table without seeing how well its labels are learned",
+    )
+    p.add_argument(
         "--merge",
         nargs="+",
         default=None,
@@ -445,7 +454,7 @@ def main(argv=None):
     for table in tables:
         for seed in range(seeds):
             for m in models:
-                r = run_one(m, table, seed, max_train)
+                r = run_one(m, table, seed, max_train, args.random_labels)
                 r.update(model=m, table=table, seed=seed)
                 results.append(r)
                 print(
@@ -465,6 +474,7 @@ def main(argv=None):
             "tables": tables,
             "seeds": seeds,
             "max_train": max_train,
+            "random_labels": args.random_labels,
         }
         Path(args.json).write_text(
             json.dumps({"meta": meta, "results": results}, indent=1)
