@@ -11,7 +11,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from sknn._engine import compat  # noqa: E402
+from sknn._engine import compat, layers  # noqa: E402
 from sknn._engine.layers import ACTIVATIONS as _ACTIVATIONS  # noqa: E402
 from sknn._engine.layers import Activation, Dense, Dropout  # noqa: E402
 from sknn._engine.losses import LOSSES  # noqa: E402
@@ -280,11 +280,16 @@ def test_dropout_layer_backward_matches_autograd():
     _layer_check(layer, x, forward, reference, n)
 
 
+@pytest.mark.parametrize("full_range", [True, False])
 @pytest.mark.parametrize("p", [0.05, 0.15, 0.5, 0.9])
-def test_dropout_masks_drop_at_the_rate_in_every_column(p):
+def test_dropout_masks_drop_at_the_rate_in_every_column(p, full_range, monkeypatch):
     # masks come from 16-bit codes, four per 64-bit draw: every one of the
     # four lanes (the last carries the draw's sign bit) must drop at p, and
-    # the kept units carry exactly 1 / (1 - p) of the rounded rate
+    # the kept units carry exactly 1 / (1 - p) of the rounded rate; devices
+    # without a verified full-range draw (full_range=False: the CPU made to
+    # take that path) draw one uniform number per unit at the same rate
+    if not full_range:
+        monkeypatch.setattr(layers, "FULL_RANGE_DEVICES", ())
     rows, units = 400, 7  # 7 units: the last int64 of a row is half used
     layer = Dropout(p)
     layer.allocate(rows, units, KW)

@@ -230,6 +230,11 @@ def _keep_threshold(p):
     return dropped - 32768, 65536.0 / (65536 - dropped)
 
 
+# devices where ``random_(-2**63, None)`` fills int64 tensors with 64 random
+# bits (CPU and CUDA since torch 1.5); MPS and XPU are not verified
+FULL_RANGE_DEVICES = ("cpu", "cuda")
+
+
 def _draw_mask(out, bits, keep, threshold, scale, generator):
     """Writes a dropout mask (0 or ``scale``) into ``out`` from 16 random
     bits per unit.
@@ -241,6 +246,12 @@ def _draw_mask(out, bits, keep, threshold, scale, generator):
     at least ``threshold``; ``keep`` is a bool buffer the shape of ``out``,
     ``scale`` a 0-d tensor of its dtype (a Python float would be applied in
     float32)."""
+    if bits.device.type not in FULL_RANGE_DEVICES:
+        # torch's full-range integer draw is checked on these devices only;
+        # elsewhere one uniform draw per unit, at the same rounded rate
+        u = torch.rand(out.shape, generator=generator, device=out.device)
+        torch.ge(u, (threshold + 32768) / 65536.0, out=keep)
+        return torch.mul(keep, scale, out=out)
     # a full 64-bit range: random_() alone leaves the sign bit clear, which
     # would bias every fourth unit
     bits.random_(-(2**63), None, generator=generator)
