@@ -38,6 +38,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import _cotenants  # noqa: E402
 from _data import CONFIGS  # noqa: E402
 from _impls import available  # noqa: E402
 from _report import (  # noqa: E402
@@ -88,40 +89,6 @@ def _snapshot_sknn():
 
 _THREADS = "1"  # --threads: '1' (pinned) or 'default' (as users get them)
 _THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-# A co-tenant for --hog: a pure-Python busy loop that also ends by itself
-# when the driver is gone (its parent changes), should cleanup not run.
-_HOG = (
-    "import os\n"
-    "p = os.getppid()\n"
-    "while os.getppid() == p:\n"
-    "    for _ in range(10**6):\n"
-    "        pass\n"
-)
-
-
-def _start_hogs(k):
-    """K busy-looping processes, the co-tenants of ``--hog``."""
-    return [
-        subprocess.Popen(
-            [sys.executable, "-c", _HOG],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(k)
-    ]
-
-
-def _stop_hogs(procs):
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _env():
@@ -296,11 +263,11 @@ def main(argv=None):
     _THREADS = args.threads
     # SIGTERM ends the run like Ctrl-C: the finally below stops the hogs
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    hogs = _start_hogs(args.hog)
+    hogs = _cotenants.start(args.hog)
     try:
         return _main(args)
     finally:
-        _stop_hogs(hogs)
+        _cotenants.stop(hogs)
         if _SNAPSHOT is not None:
             shutil.rmtree(_SNAPSHOT, ignore_errors=True)
 

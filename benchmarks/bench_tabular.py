@@ -15,13 +15,22 @@ to choose the defaults of ``TabularMLP*``) and a "held-out" half.
 Reported per table (mean over seeds) and per half: the shifted geometric mean
 of the error, ``exp(mean(log(err + 0.01))) - 0.01``, the mean rank of each
 model across tables, the number of tables it wins, and the mean fit time.
-Everything runs in this process with one thread.
+Everything runs in this process with one thread, unless ``--threads
+default`` leaves every library its own thread count (what users get);
+``--hog K`` runs K busy co-tenant processes meanwhile.
 """
 
 import os
+import sys
 
-for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-    os.environ[_var] = "1"
+# read before numpy and torch are imported: their thread pools start then
+DEFAULT_THREADS = any(
+    a == "--threads=default" or (a == "default" and prev == "--threads")
+    for prev, a in zip(sys.argv, sys.argv[1:])
+)
+if not DEFAULT_THREADS:
+    for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[_var] = "1"
 
 import argparse  # noqa: E402
 import ast  # noqa: E402
@@ -29,7 +38,6 @@ import datetime  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import re  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -56,6 +64,7 @@ from sklearn.preprocessing import (  # noqa: E402
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _cotenants  # noqa: E402  (benchmarks/ is the script's directory)
 
 # ---------------------------------------------------------------- the tables
 
@@ -245,7 +254,8 @@ def make_model(name, task, seed):
         from pytabkit import RealMLP_TD_Classifier, RealMLP_TD_Regressor
 
         cls = RealMLP_TD_Classifier if clf else RealMLP_TD_Regressor
-        net = cls(device="cpu", random_state=seed, n_threads=1, verbosity=0)
+        threads = {} if DEFAULT_THREADS else {"n_threads": 1}
+        net = cls(device="cpu", random_state=seed, verbosity=0, **threads)
         # RealMLP refuses NaN in numeric columns: median + indicator first
         pre = ColumnTransformer(
             [
@@ -405,6 +415,16 @@ def main(argv=None):
     p.add_argument("--max-train", type=int, default=None, help="train cap (6000)")
     p.add_argument("--json", default=None, help="write raw results here")
     p.add_argument(
+        "--threads",
+        choices=["1", "default"],
+        default="1",
+        help="1: every library pinned to one thread (the default); default: "
+        "each library's own thread count, as users get it",
+    )
+    p.add_argument(
+        "--hog", type=int, default=0, help="busy co-tenant processes meanwhile"
+    )
+    p.add_argument(
         "--random-labels",
         action="store_true",
         help="fit shuffled (clf) or random normal (reg) targets: fit times "
@@ -430,13 +450,21 @@ def main(argv=None):
             models = _model_list(args.models)
         print(markdown(results, models, [t for t in TABLES if t in tables]))
         return 0
+    if not DEFAULT_THREADS:
+        try:
+            import torch
+
+            torch.set_num_threads(1)
+        except ImportError:
+            pass
+    hogs = _cotenants.start(args.hog)
     try:
-        import torch
+        return _run(args)
+    finally:
+        _cotenants.stop(hogs)
 
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
 
+def _run(args):
     models = _model_list(args.models) if args.models else list(DEFAULT_MODELS)
     if "realmlp" in models and not _realmlp_available():
         print("pytabkit not installed: skipping realmlp")
@@ -475,6 +503,8 @@ def main(argv=None):
             "seeds": seeds,
             "max_train": max_train,
             "random_labels": args.random_labels,
+            "threads": args.threads,
+            "hog": args.hog,
         }
         Path(args.json).write_text(
             json.dumps({"meta": meta, "results": results}, indent=1)
