@@ -18,6 +18,12 @@ model across tables, the number of tables it wins, and the mean fit time.
 Everything runs in this process with one thread, unless ``--threads
 default`` leaves every library its own thread count (what users get);
 ``--hog K`` runs K busy co-tenant processes meanwhile.
+
+Models: ``hgb``, ``sklearn-mlp``, ``sknn-mlp``, ``sknn-tab`` (today's
+defaults), ``sknn-tab1`` (one network), ``sknn-tab-deep`` (the recipe before
+2026-12-02), ``realmlp``; brackets set parameters of a variant,
+``"sknn-tab[n_ensemble=1;dropout=0.1]"``. ``--random-labels`` fits shuffled
+or random targets, for fit times that see nothing of the labels.
 """
 
 import os
@@ -403,6 +409,9 @@ def markdown(results, models, tables):
     return "\n".join(lines)
 
 
+RANDOM_NOTE = "random labels: the errors mean nothing, only the fit times"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="4 tables, 1 seed, 1000 rows")
@@ -428,7 +437,10 @@ def main(argv=None):
         "--random-labels",
         action="store_true",
         help="fit shuffled (clf) or random normal (reg) targets: fit times "
-        "of a table without seeing how well its labels are learned",
+        "of a table without seeing how well its labels are learned (true "
+        "fit times only for models that run a fixed number of epochs, such "
+        "as sknn-tab at patience max_iter: HGB and the MLPs that stop on a "
+        "tolerance do other work on random labels)",
     )
     p.add_argument(
         "--merge",
@@ -438,14 +450,19 @@ def main(argv=None):
     )
     args = p.parse_args(argv)
     if args.merge:
-        results, models, tables = [], [], []
+        results, models, tables, random = [], [], [], set()
         for f in args.merge:
             data = json.loads(Path(f).read_text())
+            random.add(bool(data["meta"].get("random_labels")))
             results += [
                 r for r in data["results"] if not args.seeds or r["seed"] < args.seeds
             ]
             models += [m for m in data["meta"]["models"] if m not in models]
             tables += [t for t in data["meta"]["tables"] if t not in tables]
+        if len(random) > 1:
+            p.error("--merge: runs with and without --random-labels do not mix")
+        if True in random:
+            print(RANDOM_NOTE)
         if args.models:
             models = _model_list(args.models)
         print(markdown(results, models, [t for t in TABLES if t in tables]))
@@ -486,11 +503,13 @@ def _run(args):
                 r.update(model=m, table=table, seed=seed)
                 results.append(r)
                 print(
-                    f"{table:16s} seed {seed} {m:12s} err {r['err']:.4f} "
+                    f"{table:16s} seed {seed} {m:13s} err {r['err']:.4f} "
                     f"fit {r['fit_s']:7.2f}s",
                     flush=True,
                 )
     print()
+    if args.random_labels:
+        print(RANDOM_NOTE)
     print(markdown(results, models, tables))
     if args.json:
         meta = {

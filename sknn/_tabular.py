@@ -265,9 +265,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 _TABULAR_PARAMS = """\
     hidden_layer_sizes : array-like of shape (n_layers,), default=(384,)
         Units of every hidden layer of each network. The default, one wide
-        layer, was as accurate on the benchmark's tuning tables as three
-        layers of 256 at about a sixth of the work: the learned periodic
-        features already give each column a non-linear shape of its own.
+        layer (with the defaults' two networks and 40 epochs), was as
+        accurate on the benchmark's tuning tables as three networks of
+        three layers of 256 trained for 60 epochs, in about a sixth of the
+        time: the learned periodic features already give each column a
+        non-linear shape of its own.
 
     activation : str, default='relu'
         Activation of the hidden layers (any of ``MLPClassifier``'s).

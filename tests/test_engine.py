@@ -311,6 +311,25 @@ def test_dropout_masks_drop_at_the_rate_in_every_column(p, full_range, monkeypat
     assert layer.forward(a[:3], 3, gen).shape == (3, units)
 
 
+@pytest.mark.parametrize("full_range", [True, False])
+def test_dropout_fast_and_reference_paths_draw_the_same_masks(full_range, monkeypatch):
+    # fewer rows than allocated and a width that is not a multiple of 4: the
+    # fast path's cut buffers and the reference path's fresh ones must give
+    # the same masks from the same generator state, and leave it alike
+    if not full_range:
+        monkeypatch.setattr(layers, "FULL_RANGE_DEVICES", ())
+    layer = Dropout(0.3)
+    layer.allocate(10, 7, KW)
+    a = torch.from_numpy(np.random.RandomState(5).rand(3, 7) + 0.5)
+    g_fast, g_ref = torch.Generator().manual_seed(9), torch.Generator().manual_seed(9)
+    for _ in range(3):
+        fast = layer.forward(a, 3, g_fast).clone()
+        ref = layer.reference(a, g_ref, *KW.values())
+        torch.testing.assert_close(fast, ref, rtol=0, atol=0)
+        assert (fast == 0).any() and (fast != 0).any()
+    assert torch.equal(g_fast.get_state(), g_ref.get_state())
+
+
 def test_dense_layer_backward_matches_autograd():
     rng = np.random.RandomState(4)
     n, d_in, d_out = 7, 5, 3

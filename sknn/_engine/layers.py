@@ -225,7 +225,8 @@ def _keep_threshold(p):
 
     The rate is rounded to a multiple of 1 / 65536 (0.15 becomes
     0.1499939), and the kept units are scaled by the rounded rate's
-    ``1 / (1 - p)``, so the expected output still equals the input."""
+    ``1 / (1 - p)``, so the expected output still equals the input (up to
+    the rounding of that factor in the mask's dtype)."""
     dropped = min(max(int(round(p * 65536.0)), 0), 65535)
     return dropped - 32768, 65536.0 / (65536 - dropped)
 
@@ -235,21 +236,28 @@ def _keep_threshold(p):
 FULL_RANGE_DEVICES = ("cpu", "cuda")
 
 
+def _full_range(device):
+    return torch.device(device).type in FULL_RANGE_DEVICES
+
+
 def _draw_mask(out, bits, keep, threshold, scale, generator):
     """Writes a dropout mask (0 or ``scale``) into ``out`` from 16 random
     bits per unit.
 
     ``bits`` is an int64 buffer of ``out``'s rows and a quarter of its
-    columns (rounded up): one draw of 64 bits serves four units, which
-    costs about a third of what ``bernoulli_`` takes for one float per
-    unit.  A unit is kept when its 16 bits, read as a signed integer, are
-    at least ``threshold``; ``keep`` is a bool buffer the shape of ``out``,
-    ``scale`` a 0-d tensor of its dtype (a Python float would be applied in
-    float32)."""
-    if bits.device.type not in FULL_RANGE_DEVICES:
-        # torch's full-range integer draw is checked on these devices only;
-        # elsewhere one uniform draw per unit, at the same rounded rate
-        u = torch.rand(out.shape, generator=generator, device=out.device)
+    columns, rounded up (None off :data:`FULL_RANGE_DEVICES`): one draw of
+    64 bits serves four units, which costs about a third of what
+    ``bernoulli_`` takes for one float per unit.  A unit is kept when its
+    16 bits, read as a signed integer, are at least ``threshold``; ``keep``
+    is a bool buffer the shape of ``out``, ``scale`` a 0-d tensor of its
+    dtype (a Python float would be applied in float32)."""
+    if bits is None:
+        # torch's full-range integer draw is checked on some devices only;
+        # elsewhere one float32 uniform per unit (exact against d / 65536,
+        # whatever torch's default dtype), at the same rounded rate
+        u = torch.rand(
+            out.shape, generator=generator, device=out.device, dtype=torch.float32
+        )
         torch.ge(u, (threshold + 32768) / 65536.0, out=keep)
         return torch.mul(keep, scale, out=out)
     # a full 64-bit range: random_() alone leaves the sign bit clear, which
@@ -279,14 +287,15 @@ class Dropout:
         self.bufs.add("keep", rows, units, {**kw, "dtype": torch.bool})
         # four 16-bit codes per int64, as a (rows, ceil(units / 4)) buffer
         # so that the first n rows cover the first n rows of units
-        self.bufs.add("bits", rows, -(-units // 4), {**kw, "dtype": torch.int64})
+        if _full_range(kw["device"]):
+            self.bufs.add("bits", rows, -(-units // 4), {**kw, "dtype": torch.int64})
         self.scale_t = torch.tensor(self.scale, **kw)
 
     def forward(self, a, n, generator):
         views = self.bufs.cut(n)
         self.mask = _draw_mask(
             views["mask"],
-            views["bits"],
+            views.get("bits"),
             views["keep"],
             self.threshold,
             self.scale_t,
@@ -300,11 +309,16 @@ class Dropout:
     def reference(self, a, generator, dtype, device):
         rows, units = a.shape
         mask = torch.empty(a.shape, dtype=dtype, device=device)
-        bits = torch.empty(rows, -(-units // 4), dtype=torch.int64, device=device)
+        bits = None
+        if _full_range(device):
+            bits = torch.empty(rows, -(-units // 4), dtype=torch.int64, device=device)
         keep = torch.empty(a.shape, dtype=torch.bool, device=device)
         scale = torch.tensor(self.scale, dtype=dtype, device=device)
         _draw_mask(mask, bits, keep, self.threshold, scale, generator)
-        return a * mask.to(a.dtype)
+        # the mask stays in the network's dtype: under autocast a's lower
+        # precision would round the kept units' scale (1/0.85 to 1.1797 in
+        # bfloat16) and bias the layer's expected output
+        return a * mask
 
 
 # -- input layers: between X and the first dense layer ----------------------
