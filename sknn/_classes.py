@@ -292,9 +292,26 @@ frequencies_ : ndarray of shape (n_periodic_columns, n_frequencies)
         The device the model was trained on."""
 
 
+_LABEL_SMOOTHING_DOC = """\
+label_smoothing : float, default=0.0
+        Label smoothing ``eps``, in [0, 1), of the training targets. With a
+        softmax output (three or more classes) each one-hot target becomes
+        ``(1 - eps) * onehot + eps / n_classes``; with logistic outputs (two
+        classes, or each label of a multilabel y) each 0/1 target becomes
+        ``(1 - eps) * y + eps / 2``. The network is then no longer rewarded
+        for pushing its logits ever further apart, which keeps its
+        probabilities from becoming over-confident: a regulariser for
+        classification. 0 trains on the labels as they are. It applies to
+        every solver, with sample, class and positive weights, and to
+        ``partial_fit``; ``loss_curve_`` is the loss against the smoothed
+        targets, while the early-stopping validation score is computed on
+        the true labels."""
+
+
 def _doc(cls):
     cls.__doc__ = cls.__doc__.replace("{COMMON_PARAMETERS}", _COMMON_PARAMETERS)
     cls.__doc__ = cls.__doc__.replace("{COMMON_ATTRIBUTES}", _COMMON_ATTRIBUTES)
+    cls.__doc__ = cls.__doc__.replace("{LABEL_SMOOTHING}", _LABEL_SMOOTHING_DOC)
     return cls
 
 
@@ -357,19 +374,7 @@ class MLPClassifier(_ClassifierBase):
         'balanced' uses ``n_samples / (n_classes * np.bincount(y))`` of the
         data given to each ``fit`` or ``partial_fit`` call.
 
-    label_smoothing : float, default=0.0
-        Label smoothing ``eps``, in [0, 1), of the training targets. With a
-        softmax output (three or more classes) each one-hot target becomes
-        ``(1 - eps) * onehot + eps / n_classes``; with logistic outputs (two
-        classes, or each label of a multilabel y) each 0/1 target becomes
-        ``(1 - eps) * y + eps / 2``. The network is then no longer rewarded
-        for pushing its logits ever further apart, which keeps its
-        probabilities from becoming over-confident: a regulariser for
-        classification. 0 trains on the labels as they are. It applies to
-        every solver, with sample, class and positive weights, and to
-        ``partial_fit``; ``loss_curve_`` is the loss against the smoothed
-        targets, while the early-stopping validation score is computed on
-        the true labels.
+    {LABEL_SMOOTHING}
 
     Attributes
     ----------
@@ -882,19 +887,7 @@ default=None
         negatives keep weight 1). 'balanced' uses ``n_negative / n_positive``
         of each label in the data of the fit, which evens out rare labels.
 
-    label_smoothing : float, default=0.0
-        Label smoothing ``eps``, in [0, 1), of the training targets. With a
-        softmax output (three or more classes) each one-hot target becomes
-        ``(1 - eps) * onehot + eps / n_classes``; with logistic outputs (two
-        classes, or each label of a multilabel y) each 0/1 target becomes
-        ``(1 - eps) * y + eps / 2``. The network is then no longer rewarded
-        for pushing its logits ever further apart, which keeps its
-        probabilities from becoming over-confident: a regulariser for
-        classification. 0 trains on the labels as they are. It applies to
-        every solver, with sample, class and positive weights, and to
-        ``partial_fit``; ``loss_curve_`` is the loss against the smoothed
-        targets, while the early-stopping validation score is computed on
-        the true labels.
+    {LABEL_SMOOTHING}
 
     Attributes
     ----------
