@@ -132,6 +132,8 @@ class BaseMLP(
         frequency_scale=1.0,
         input_scale=False,
         periodic_columns=None,
+        embedding_columns=None,
+        embedding_dim=16,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -165,6 +167,8 @@ class BaseMLP(
         self.frequency_scale = frequency_scale
         self.input_scale = input_scale
         self.periodic_columns = periodic_columns
+        self.embedding_columns = embedding_columns
+        self.embedding_dim = embedding_dim
 
     # ------------------------------------------------------------------
     # What each estimator defines
@@ -281,7 +285,7 @@ class BaseMLP(
             attrs["_sparse_y"] = sparse_y
         attrs["device_"] = facade.resolve_device(self.device)
         attrs["out_activation_"] = head.out_activation
-        inputs = _params.input_layers(self, X.shape[1])
+        inputs = _params.input_layers(self, X, None if first else self._code_levels())
         width = _params.input_width(inputs, X.shape[1])
         layer_sizes = [width, *hidden, head.n_outputs]
         attrs["n_layers_"] = len(layer_sizes)
@@ -339,23 +343,36 @@ class BaseMLP(
             return _params.initial_input_params(self, inputs, seed)
         return self._fitted_inputs() or {}
 
+    def _code_levels(self):
+        """The levels of each embedded column of the fitted network, or None."""
+        tables = getattr(self, "embeddings_", None)
+        return None if tables is None else [t.shape[0] for t in tables]
+
     def _check_same_inputs(self, inputs):
         """Training goes on only with the input layers it was fitted with."""
         fitted = self._fitted_inputs() or {}
+        tables = fitted.get("embeddings")
         have = {
             "n_frequencies": fitted["phases"].shape[1] if "phases" in fitted else 0,
             "input_scale": "scale" in fitted,
             "periodic_columns": fitted["columns"].tolist()
             if "columns" in fitted
             else [],
+            "embedding_columns": fitted["embedding_columns"].tolist()
+            if tables is not None
+            else [],
+            "embedding_dim": tables[0].shape[1] if tables else None,
         }
         d = self.n_features_in_
+        embed = None if inputs is None else inputs[4]
         want = {
             "n_frequencies": 0 if inputs is None else inputs[1],
             "input_scale": inputs is not None and inputs[2],
             "periodic_columns": []
             if inputs is None or not inputs[1]
             else list(range(d) if inputs[3] is None else inputs[3]),
+            "embedding_columns": [] if embed is None else list(embed[0]),
+            "embedding_dim": None if embed is None else embed[2],
         }
         if have != want:
             changed = ", ".join(
@@ -457,13 +474,17 @@ class BaseMLP(
         """X checked against the fit, in the model's dtype (so that values
         too large for it are rejected rather than overflowing)."""
         check_is_fitted(self, "coefs_")
-        return validate_data(
+        X = validate_data(
             self,
             X,
             accept_sparse=["csr", "csc"],
             dtype=self.coefs_[0].dtype,
             reset=False,
         )
+        levels = self._code_levels()
+        if levels is not None:  # codes the tables have rows for
+            _params.code_levels(X, self.embedding_columns_, levels)
+        return X
 
     def _network(self):
         """How the engine finds the fitted network: (owner, layer sizes,
@@ -517,6 +538,8 @@ class BaseMLP(
             ("frequency_scale", 1.0),
             ("input_scale", False),
             ("periodic_columns", None),
+            ("embedding_columns", None),
+            ("embedding_dim", 16),
         ):
             state.setdefault(name, default)
         if "weight_init" not in state and "activation" in state:

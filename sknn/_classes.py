@@ -223,7 +223,27 @@ default='auto'
     periodic_columns : array-like of int or bool, default=None
         The columns that get periodic features when ``n_frequencies > 0``:
         indices, or a boolean mask over the columns of X; None takes every
-        column. Binary and one-hot columns gain nothing from them."""
+        column but those in ``embedding_columns``. Binary and one-hot
+        columns gain nothing from them.
+
+    embedding_columns : array-like of int or bool, default=None
+        Columns of X that hold category codes (0, 1, 2, ..., as
+        ``sklearn.preprocessing.OrdinalEncoder`` writes them), each to be
+        replaced by a learned vector of ``embedding_dim`` numbers per
+        category: a column of many categories costs ``embedding_dim``
+        inputs of the first dense layer instead of one per category, as
+        one-hot encoding would. A column's number of categories is its
+        largest code in the first fit plus one. Code -1 marks a category
+        unknown to the network (``OrdinalEncoder`` writes it with
+        ``handle_unknown='use_encoded_value', unknown_value=-1``): its
+        vector is zero. Other codes outside that range raise an error. The
+        vectors start small (normal, standard deviation 0.1), so that what
+        training teaches them soon outweighs their random start, and train
+        with the weights, without the L2 penalty. None: no embeddings.
+
+    embedding_dim : int, default=16
+        Length of each category's learned vector, for every column in
+        ``embedding_columns``."""
 
 _COMMON_ATTRIBUTES = """\
 frequencies_ : ndarray of shape (n_periodic_columns, n_frequencies)
@@ -234,6 +254,12 @@ frequencies_ : ndarray of shape (n_periodic_columns, n_frequencies)
     input_scale_ : ndarray of shape (coefs_[0].shape[0],)
         The learned factor of each input of the first dense layer; only
         when ``input_scale=True``.
+
+    embeddings_ : list of ndarray of shape (n_categories, embedding_dim)
+        The learned vector of each category of each column in
+        ``embedding_columns_`` (the columns of X, sorted); only when
+        ``embedding_columns`` names any. In the first dense layer's input
+        they follow X's other columns (and the periodic features).
 
     loss_ : float
         The training loss of the last epoch (with the L2 penalty).
@@ -454,6 +480,8 @@ class MLPClassifier(_ClassifierBase):
         frequency_scale=1.0,
         input_scale=False,
         periodic_columns=None,
+        embedding_columns=None,
+        embedding_dim=16,
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -490,6 +518,8 @@ class MLPClassifier(_ClassifierBase):
             frequency_scale=frequency_scale,
             input_scale=input_scale,
             periodic_columns=periodic_columns,
+            embedding_columns=embedding_columns,
+            embedding_dim=embedding_dim,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
@@ -763,6 +793,8 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         frequency_scale=1.0,
         input_scale=False,
         periodic_columns=None,
+        embedding_columns=None,
+        embedding_dim=16,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -797,6 +829,8 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
             frequency_scale=frequency_scale,
             input_scale=input_scale,
             periodic_columns=periodic_columns,
+            embedding_columns=embedding_columns,
+            embedding_dim=embedding_dim,
         )
         self.loss = loss
 
@@ -961,6 +995,8 @@ default=None
         frequency_scale=1.0,
         input_scale=False,
         periodic_columns=None,
+        embedding_columns=None,
+        embedding_dim=16,
         threshold=0.5,
         pos_weight=None,
         label_smoothing=0.0,
@@ -998,6 +1034,8 @@ default=None
             frequency_scale=frequency_scale,
             input_scale=input_scale,
             periodic_columns=periodic_columns,
+            embedding_columns=embedding_columns,
+            embedding_dim=embedding_dim,
         )
         self.threshold = threshold
         self.pos_weight = pos_weight

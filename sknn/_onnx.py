@@ -278,8 +278,8 @@ _TAILS = {
 def _emit_inputs(g, estimator, x, dtype):
     """The optional input layers: periodic features as one Gemm (a (d, c K)
     matrix holding ``2 pi f[i, k]`` at row ``columns[i]``, column ``i K +
-    k``, so that the product lays the cosines out as the engine does), then
-    the scale."""
+    k``, so that the product lays the cosines out as the engine does), the
+    embeddings (:func:`_emit_embeddings`), then the scale."""
     inputs = estimator._fitted_inputs() or {}
     a = x
     if "frequencies" in inputs:
@@ -294,11 +294,45 @@ def _emit_inputs(g, estimator, x, dtype):
             "phase_in",
         )
         a = g.node("Concat", [x, g.node("Cos", [u], "periodic")], "embedded", axis=1)
+    if "embeddings" in inputs:
+        a = _emit_embeddings(g, estimator, inputs, a, dtype)
     if "scale" in inputs:
         a = g.node(
             "Mul", [a, g.const(inputs["scale"].astype(dtype), "scale")], "scaled"
         )
     return a
+
+
+def _emit_embeddings(g, estimator, inputs, a, dtype):
+    """The category codes' vectors: the code columns gathered and cast to
+    int64, shifted to their table's block of rows of the stacked tables,
+    gathered from them, zeroed where the code is -1 (unknown) and flattened
+    after the other columns (which a Gather along the columns keeps in
+    order), as the engine lays them out."""
+    tables = inputs["embeddings"]
+    codes = [int(j) for j in inputs["embedding_columns"]]
+    n_in = estimator.coefs_[0].shape[0] - sum(t.shape[1] - 1 for t in tables)
+    kept = [j for j in range(n_in) if j not in set(codes)]
+    offsets = np.concatenate([[0], np.cumsum([t.shape[0] for t in tables])[:-1]])
+
+    def index(values, stem):
+        return g.const(np.asarray(values, dtype=np.int64), stem)
+
+    picked = g.node("Gather", [a, index(codes, "code_columns")], "codes", axis=1)
+    as_int = g.node("Cast", [picked], "codes_int", to=g.onnx.TensorProto.INT64)
+    zero = index(0, "zero_code")
+    clipped = g.node("Max", [as_int, zero], "codes_known")
+    rows = g.node("Add", [clipped, index(offsets, "code_offsets")], "table_rows")
+    table = g.const(np.concatenate(tables).astype(dtype), "embeddings")
+    vectors = g.node("Gather", [table, rows], "vectors", axis=0)
+    known = g.node("GreaterOrEqual", [picked, g.const(np.zeros((), dtype))], "known")
+    known = g.node("Cast", [known], "known_f", to=_ELEM[dtype.type](g.onnx.TensorProto))
+    axis = index([2], "vector_axis")
+    known = g.node("Unsqueeze", [known, axis], "known_3d")
+    vectors = g.node("Mul", [vectors, known], "vectors_known")
+    flat = g.node("Flatten", [vectors], "vectors_flat", axis=1)
+    others = g.node("Gather", [a, index(kept, "kept_columns")], "kept", axis=1)
+    return g.node("Concat", [others, flat], "with_embeddings", axis=1)
 
 
 def _emit_network(g, estimator, x, dtype):

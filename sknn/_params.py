@@ -71,6 +71,8 @@ CONSTRAINTS = {
     "frequency_scale": [Interval(numbers.Real, 0, None, closed="neither")],
     "input_scale": ["boolean"],
     "periodic_columns": ["array-like", None],
+    "embedding_columns": ["array-like", None],
+    "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
 }
 
 # the fitted attribute of each input-layer parameter of the engine
@@ -79,6 +81,8 @@ INPUT_ATTRIBUTES = {
     "frequencies": "frequencies_",
     "phases": "phases_",
     "columns": "periodic_columns_",  # not trained: which columns, as ints
+    "embeddings": "embeddings_",  # a list of one (levels, dim) table per column
+    "embedding_columns": "embedding_columns_",  # not trained
 }
 
 
@@ -253,69 +257,137 @@ def rows_per_product(est, n_samples):
     return min(size, n_samples)
 
 
-def periodic_columns(est, n_features):
-    """``periodic_columns`` as sorted column indices, or a ValueError."""
-    cols = est.periodic_columns
-    if cols is None:
-        return np.arange(n_features)
-    cols = np.asarray(cols)
+def _column_indices(value, name, n_features):
+    """A column parameter (a boolean mask or a list of indices) as sorted
+    column indices, or a ValueError that names it."""
+    cols = np.asarray(value)
     if cols.dtype == bool:
         if cols.shape != (n_features,):
             raise ValueError(
-                f"periodic_columns as a boolean mask needs one value per column "
-                f"of X ({n_features}); got {est.periodic_columns!r}."
+                f"{name} as a boolean mask needs one value per column "
+                f"of X ({n_features}); got {value!r}."
             )
         return np.flatnonzero(cols)
     if cols.ndim != 1 or (cols.size and cols.dtype.kind not in "iu"):
         raise ValueError(
-            "periodic_columns must be None, a boolean mask or a list of column "
-            f"indices; got {est.periodic_columns!r}."
+            f"{name} must be None, a boolean mask or a list of column "
+            f"indices; got {value!r}."
         )
     cols = cols.astype(np.int64)
     if cols.size and (cols.min() < 0 or cols.max() >= n_features):
         raise ValueError(
-            f"periodic_columns holds indices outside [0, {n_features}) for X "
-            f"with {n_features} columns: {est.periodic_columns!r}."
+            f"{name} holds indices outside [0, {n_features}) for X "
+            f"with {n_features} columns: {value!r}."
         )
     if np.unique(cols).size != cols.size:
-        raise ValueError(
-            f"periodic_columns repeats a column: {est.periodic_columns!r}."
-        )
+        raise ValueError(f"{name} repeats a column: {value!r}.")
     return np.sort(cols)
 
 
-def input_layers(est, n_features):
-    """The engine's input layers for ``n_features`` columns: ``(n_features,
-    n_frequencies, input_scale, columns)``, ``columns`` the periodic ones
-    (None: all), or None when there are no input layers."""
+def embedding_columns(est, n_features):
+    """``embedding_columns`` as sorted column indices (empty for None)."""
+    if est.embedding_columns is None:
+        return np.zeros(0, dtype=np.int64)
+    return _column_indices(est.embedding_columns, "embedding_columns", n_features)
+
+
+def periodic_columns(est, n_features):
+    """``periodic_columns`` as sorted column indices, or a ValueError.  None
+    means every column that ``embedding_columns`` does not hold codes in."""
+    codes = embedding_columns(est, n_features)
+    if est.periodic_columns is None:
+        return np.setdiff1d(np.arange(n_features), codes)
+    cols = _column_indices(est.periodic_columns, "periodic_columns", n_features)
+    both = np.intersect1d(cols, codes)
+    if both.size:
+        raise ValueError(
+            f"periodic_columns and embedding_columns share the columns "
+            f"{both.tolist()}: a column holds either numbers (periodic "
+            "features) or category codes (embeddings), not both."
+        )
+    return cols
+
+
+def code_levels(X, columns, levels=None):
+    """The number of levels of each code column of X (its largest code plus
+    one), checking that the codes are whole numbers from 0, or -1 for an
+    unknown category (and, given the fitted ``levels``, below them); a
+    ValueError that names the column otherwise."""
+    out = []
+    for i, j in enumerate(columns):
+        col = X[:, [j]]
+        col = np.asarray(col.toarray() if hasattr(col, "toarray") else col).ravel()
+        if col.size == 0:
+            out.append(0 if levels is None else levels[i])
+            continue
+        bad = (col < -1) | (col != np.floor(col))
+        if bad.any():
+            raise ValueError(
+                f"Column {j} of X is in embedding_columns, so it must hold "
+                "category codes: whole numbers 0, 1, 2, ... (or -1 for an "
+                "unknown category); it holds "
+                f"{float(col[np.flatnonzero(bad)[0]])!r} (encode the column first, "
+                "for example with sklearn.preprocessing.OrdinalEncoder)."
+            )
+        top = int(col.max())
+        if levels is not None and top >= levels[i]:
+            raise ValueError(
+                f"Column {j} of X holds the category code {top}, but the network "
+                f"was fitted with {levels[i]} levels there (codes 0 to "
+                f"{levels[i] - 1}); give unseen categories the code -1, or "
+                "fit a new network (warm_start=False)."
+            )
+        out.append(max(top + 1, 1))
+    return out if levels is None else list(levels)
+
+
+def input_layers(est, X, levels=None):
+    """The engine's input layers for X: ``(n_features, n_frequencies,
+    input_scale, columns, embed)``, ``columns`` the periodic ones (None:
+    all) and ``embed`` None or ``(code columns, levels, embedding_dim)``
+    (``levels``: the fitted ones, else read off X); None when there are no
+    input layers."""
+    n_features = X.shape[1]
     k = int(est.n_frequencies)
     cols = periodic_columns(est, n_features)  # checked even when k is 0
+    codes = embedding_columns(est, n_features)
     if not cols.size:
         k = 0  # no column to make periodic features of
-    if not (k or est.input_scale):
+    embed = None
+    if codes.size:
+        found = code_levels(X, codes, levels)
+        embed = (tuple(codes.tolist()), tuple(found), int(est.embedding_dim))
+    if not (k or est.input_scale or embed):
         return None
     columns = None if cols.size == n_features else tuple(cols.tolist())
-    return (n_features, k, bool(est.input_scale), columns)
+    return (n_features, k, bool(est.input_scale), columns, embed)
 
 
 def input_width(inputs, n_features):
     """The inputs of the first dense layer."""
     if inputs is None:
         return n_features
-    _, k, _, columns = inputs
-    return n_features + k * (n_features if columns is None else len(columns))
+    _, k, _, columns, embed = inputs
+    width = n_features + k * (n_features if columns is None else len(columns))
+    if embed is not None:
+        width += len(embed[0]) * (embed[2] - 1)
+    return width
+
+
+EMBEDDING_STD = 0.1  # spread of the starting category vectors
 
 
 def initial_input_params(est, inputs, seed):
     """Starting values of the input layers, by engine name: scale 1 (the
-    columns as they come), frequencies ``N(0, frequency_scale)`` and phases
-    uniform on ``[-pi, pi)``.  Drawn from their own generator (seeded from
-    the fit's engine seed), so that ``input_scale`` leaves the draws of the
-    weights, the validation split and the epochs' order unchanged (periodic
-    features widen the first layer, so its weights are drawn differently)."""
+    columns as they come), frequencies ``N(0, frequency_scale)``, phases
+    uniform on ``[-pi, pi)`` and category vectors ``N(0, 0.1)``.  Drawn
+    from their own generator (seeded from the fit's engine seed), so that
+    ``input_scale`` leaves the draws of the weights, the validation split
+    and the epochs' order unchanged (periodic features and embeddings
+    change the first layer's width, so its weights are drawn differently)."""
     if inputs is None:
         return {}
-    d, k, scale, columns = inputs
+    d, k, scale, columns, embed = inputs
     c = d if columns is None else len(columns)
     rs = np.random.RandomState(seed)
     out = {}
@@ -325,4 +397,10 @@ def initial_input_params(est, inputs, seed):
         out["frequencies"] = rs.normal(0.0, est.frequency_scale, (c, k))
         out["phases"] = rs.uniform(-np.pi, np.pi, (c, k))
         out["columns"] = np.arange(d) if columns is None else np.array(columns)
+    if embed is not None:
+        codes, levels, dim = embed
+        # small, so that Adam's steps (about the learning rate each, whatever
+        # the scale) soon outweigh the random start of rarely seen levels
+        out["embeddings"] = [rs.normal(0.0, EMBEDDING_STD, (n, dim)) for n in levels]
+        out["embedding_columns"] = np.array(codes, dtype=np.int64)
     return out

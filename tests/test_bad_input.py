@@ -683,6 +683,8 @@ BAD_PARAMS = {
     "frequency_scale": [0.0, -1.0, "wide"],
     "input_scale": ["yes", 2],
     "periodic_columns": [[0, 99], [1, 1], [True], ["a"], 2.5, [[0, 1]]],
+    "embedding_columns": [[0, 99], [1, 1], [True], ["a"], 2.5, [[0, 1]]],
+    "embedding_dim": [0, -1, 2.5, "wide"],
 }
 
 

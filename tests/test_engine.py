@@ -349,45 +349,97 @@ def test_dense_layer_backward_matches_autograd():
     torch.testing.assert_close(gb, want_b)
 
 
-# -- input layers: learned periodic features and per-column scale ----------
-@pytest.mark.parametrize(
-    "n_freq, scale, columns",
-    [(0, True, None), (3, False, None), (3, True, None), (2, True, (0, 2))],
-)
-@pytest.mark.parametrize("output", ["softmax", "identity"])
-@pytest.mark.parametrize("weighted", [False, True])
-def test_input_layers_match_autograd(n_freq, scale, columns, output, weighted):
-    rng = np.random.RandomState(5)
-    n, d, n_out = 13, 4, 3
-    y, sw, pw, out_act, _, n_out = _problem(output, n, n_out, rng, weighted, False)
-    sizes = [d + (d if columns is None else len(columns)) * n_freq, 7, n_out]
+# -- input layers: periodic features, embeddings, per-column scale ----------
+EMBED = ((1, 2), (3, 5), 4)  # columns 1 and 2: codes of 3 and 5 levels, 4-vectors
+
+
+def _input_net(rng, output, n_freq, scale, columns, embed, weighted=True, n=17, d=4):
+    """A small network with these input layers, random parameters, and X
+    whose embedded columns hold codes (the last level of column 2 once)."""
+    y, sw, pw, out_act, _, n_out = _problem(output, n, 3, rng, weighted, False)
+    n_periodic = 0 if not n_freq else (d if columns is None else len(columns))
+    width = d + n_periodic * n_freq
+    if embed is not None:
+        width += len(embed[0]) * (embed[2] - 1)
     net = Network(
-        sizes,
+        [width, 6, n_out],
         "tanh",
         LOSS_OF[out_act],
         torch.float64,
         torch.device("cpu"),
-        inputs=(d, n_freq, scale, columns),
+        inputs=(d, n_freq, scale, columns, embed),
     )
     gen = torch.Generator().manual_seed(3)
     net.params.copy_(torch.randn(net.params.shape, generator=gen, dtype=torch.float64))
-    X = torch.from_numpy(rng.randn(n, d))
+    X = rng.randn(n, d)
+    if embed is not None:
+        X[:, 1] = rng.randint(0, 3, n)
+        X[:, 2] = np.r_[np.arange(5), rng.randint(0, 4, n - 5)]
+        X[-2:, 1] = -1  # unknown: a zero vector, no gradient
     targets = _targets(out_act, y, sw, n_out, pw)
     idx = torch.arange(n)
-    target, sc = targets.take(idx), targets.scale(idx, n)
+    return net, torch.from_numpy(X), targets.take(idx), targets.scale(idx, n)
+
+
+@pytest.mark.parametrize(
+    "n_freq, scale, columns, embed",
+    [
+        (0, True, None, None),
+        (3, False, None, None),
+        (3, True, None, None),
+        (2, True, (0, 2), None),
+        (0, False, None, EMBED),
+        (0, True, None, EMBED),
+        (2, False, (0, 3), EMBED),
+        (2, True, (3,), EMBED),
+    ],
+)
+@pytest.mark.parametrize("output", ["softmax", "identity"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_input_layers_match_autograd(n_freq, scale, columns, embed, output, weighted):
+    rng = np.random.RandomState(5)
+    net, X, target, sc = _input_net(
+        rng, output, n_freq, scale, columns, embed, weighted
+    )
     drop = [0.2, 0.0]
     loss_fast, g_fast = _grads(net, "fast", X, target, 0.01, drop, sc, seed=7)
     loss_ref, g_ref = _grads(net, "autograd", X, target, 0.01, drop, sc, seed=7)
     assert loss_fast == pytest.approx(loss_ref, rel=1e-10, abs=1e-12)
     torch.testing.assert_close(g_fast, g_ref, rtol=1e-9, atol=1e-11)
-    # every input parameter gets a gradient, and none of the weight penalty
+    # every input parameter gets a gradient (every level is seen), and none
+    # of the weight penalty
     extra = net._input_views(g_fast)
     names = ({"scale"} if scale else set()) | (
         {"frequencies", "phases"} if n_freq else set()
     )
+    if embed is not None:
+        names.add("embeddings")
+        assert extra["embeddings"].shape == (8, 4)
     assert set(extra) == names
     for t in extra.values():
         assert torch.count_nonzero(t) == t.numel()
+
+
+@pytest.mark.parametrize("n_freq, columns", [(0, None), (2, (0, 3))])
+def test_embedding_layout(n_freq, columns):
+    """X's other columns in order (then the cosines), then each code
+    column's vector, in the order of the code columns."""
+    rng = np.random.RandomState(6)
+    net, X, _, _ = _input_net(rng, "identity", n_freq, False, columns, EMBED)
+    views = net._input_views(net.params)
+    a = X
+    for layer in net._input_layers(len(X), KW, backward=False):
+        a = layer.forward(a, len(X))
+    base = X
+    if n_freq:
+        periodic = {k: views[k] for k in ("frequencies", "phases")}
+        base = net.input_reference(X, periodic)
+    kept = [j for j in range(base.shape[1]) if j not in (1, 2)]
+    T = views["embeddings"]
+    first = T[X[:, 1].long().clamp(min=0)] * (X[:, 1:2] >= 0)
+    parts = [base[:, kept], first, T[3 + X[:, 2].long()]]
+    torch.testing.assert_close(a, torch.cat(parts, dim=1))
+    torch.testing.assert_close(a, net.input_reference(X, views))
 
 
 def test_periodic_layout():

@@ -6,16 +6,15 @@ here: they learn what they are for, every way of training and predicting
 knows them, and the defaults leave scikit-learn's network alone.
 """
 
-import pickle
 import warnings
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
+from _checks import assert_exports_agree, fit_sparse_weighted
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_multilabel_classification
 
-from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP, to_onnx
+from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
 
 INPUTS = dict(n_frequencies=3, input_scale=True, periodic_columns=[0, 1, 3])
 
@@ -90,13 +89,8 @@ def test_every_solver_trains_them(solver):
 
 def test_sparse_weighted_float32_partial_fit():
     X, y = _data()
-    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
-    w = np.random.RandomState(0).uniform(0.5, 2, len(y))
     clf = MLPClassifier((8,), max_iter=10, random_state=0, **INPUTS)
-    clf.fit(Xs, y, sample_weight=w)
-    np.testing.assert_allclose(
-        clf.predict_proba(Xs), clf.predict_proba(Xs.toarray()), rtol=1e-12
-    )
+    fit_sparse_weighted(clf, X, y)
     clf32 = clone(clf).fit(X.astype(np.float32), y)
     assert clf32.frequencies_.dtype == clf32.input_scale_.dtype == np.float32
     inc = MLPClassifier((8,), random_state=0, **INPUTS)
@@ -172,27 +166,12 @@ def test_periodic_columns_pick_the_columns():
 
 
 def test_exports_and_pickle_agree_with_predict():
-    torch = pytest.importorskip("torch")
-    ort = pytest.importorskip("onnxruntime")
     X, y = _data()
     X = X.astype(np.float32)
-    for est in (
-        MLPClassifier((8,), max_iter=20, random_state=0, **INPUTS).fit(X, y),
-        MLPRegressor(
-            hidden_layer_sizes=(8,), max_iter=20, random_state=0, **INPUTS
-        ).fit(X, X @ np.arange(5.0)),
-    ):
-        want = est.predict_proba(X) if hasattr(est, "classes_") else est.predict(X)
-        module = est.to_torch(output="proba" if hasattr(est, "classes_") else "raw")
-        with torch.no_grad():
-            got = module(torch.as_tensor(X)).numpy()
-        np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-5, atol=1e-6)
-        session = ort.InferenceSession(to_onnx(est).SerializeToString())
-        got = session.run(None, {"X": X})[-1]
-        np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-4, atol=1e-5)
-        again = pickle.loads(pickle.dumps(est))
-        np.testing.assert_array_equal(again.predict(X), est.predict(X))
-        assert len(est.hidden_activations(X)) == 1
+    kw = dict(max_iter=20, random_state=0, **INPUTS)
+    assert_exports_agree(MLPClassifier((8,), **kw).fit(X, y), X, 8)
+    reg = MLPRegressor(hidden_layer_sizes=(8,), **kw)
+    assert_exports_agree(reg.fit(X, X @ np.arange(5.0)), X, 8)
 
 
 def test_skl2onnx_pipeline_carries_them():

@@ -251,3 +251,57 @@ def test_networks_train_in_float32_and_predict_in_float64():
     # a row's probabilities do not depend on the rows predicted with it
     full = clf.predict_proba(df)
     np.testing.assert_allclose(clf.predict_proba(df.iloc[:7]), full[:7], rtol=1e-12)
+
+
+def test_preprocessor_codes_for_many_levels():
+    """high_cardinality='codes': the log-frequency column, then a code
+    column: the level's index among the training levels, -1 for levels
+    unseen in training."""
+    df = _frame(200)
+    pre = TabularPreprocessor(max_onehot=8, high_cardinality="codes").fit(df)
+    Xt = pre.transform(df)
+    # num + indicator, int, flag, str (4), cat: log-frequency and a code
+    assert Xt.shape == (len(df), 2 + 1 + 1 + 4 + 2)
+    np.testing.assert_array_equal(pre.code_columns_, [9])
+    codes = Xt[:, 9]
+    levels = df["cat"].astype(object).fillna("\x00missing").astype(str)
+    # one code per level (missing included), 0 to levels - 1, all used
+    assert pd.crosstab(levels, codes).gt(0).sum(axis=1).eq(1).all()
+    np.testing.assert_array_equal(np.unique(codes), np.arange(levels.nunique()))
+    unseen = df.iloc[:1].copy()
+    unseen["cat"] = pd.Categorical(["new"])
+    assert pre.transform(unseen)[0, 9] == -1
+    # 'compact' (the default) has no code columns
+    assert TabularPreprocessor(max_onehot=8).fit(df).code_columns_.size == 0
+
+
+def test_embeddings_for_many_levels_reach_the_networks():
+    """A 400-level column drives the target: with embedding_dim the
+    networks learn a vector per level, predict unseen levels, and beat the
+    compact code on it."""
+    rng = np.random.RandomState(0)
+    n, levels = 3000, 400
+    effect = rng.randn(levels)
+    code = rng.randint(0, levels, n)
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "where": pd.Categorical([f"place{c}" for c in code]),
+        }
+    )
+    y = effect[code] + 0.3 * df["x"].to_numpy() + 0.1 * rng.normal(size=n)
+    tr, te = slice(0, 2400), slice(2400, None)
+    kw = dict(FAST, batch_size=128)
+    emb = TabularMLPRegressor(embedding_dim=4, **kw).fit(df[tr], y[tr])
+    compact = TabularMLPRegressor(embedding_dim=None, **kw).fit(df[tr], y[tr])
+    net = emb.estimators_[0]
+    np.testing.assert_array_equal(
+        net.embedding_columns_, emb.preprocessor_.code_columns_
+    )
+    assert net.embeddings_[0].shape[1] == 4
+    assert net.embeddings_[0].dtype == np.float64  # predicts in float64
+    assert emb.score(df[te], y[te]) > 0.8
+    assert emb.score(df[te], y[te]) > compact.score(df[te], y[te]) + 0.2
+    unseen = df.iloc[:3].copy()
+    unseen["where"] = pd.Categorical(["nowhere", "place1", "elsewhere"])
+    assert np.isfinite(emb.predict(unseen)).all()

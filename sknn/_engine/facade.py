@@ -274,12 +274,18 @@ def _input_spec(layer_sizes, inputs):
     """The Network's ``inputs`` tuple from the fitted input parameters."""
     if not inputs:
         return None
-    if "phases" not in inputs:
-        return (layer_sizes[0], 0, True, None)
-    c, k = inputs["phases"].shape
-    d = layer_sizes[0] - c * k
-    columns = None if c == d else tuple(int(j) for j in inputs["columns"])
-    return (d, k, "scale" in inputs, columns)
+    c, k = inputs["phases"].shape if "phases" in inputs else (0, 0)
+    embed, m, dim = None, 0, 0
+    if "embeddings" in inputs:
+        tables = inputs["embeddings"]
+        m, dim = len(tables), tables[0].shape[1]
+        codes = tuple(int(j) for j in inputs["embedding_columns"])
+        embed = (codes, tuple(t.shape[0] for t in tables), dim)
+    d = layer_sizes[0] - c * k - m * (dim - 1)
+    columns = None
+    if k and c != d:
+        columns = tuple(int(j) for j in inputs["columns"])
+    return (d, k, "scale" in inputs, columns, embed)
 
 
 def _predict_net(owner, layer_sizes, activation, loss, coefs, intercepts, dev, inputs):

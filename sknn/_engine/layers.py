@@ -422,3 +422,77 @@ class Scale:
     @staticmethod
     def reference(a, s):
         return a * s
+
+
+class Embedding:
+    """A learned vector for each level of categorical input columns.
+
+    Columns ``columns`` of the input hold integer category codes (as
+    floats: code ``c`` of column j, with ``0 <= c < levels[j]``, or -1 for
+    a category unknown to the table, whose vector is zero and gets no
+    gradient).  The layer drops those columns and appends the vector of
+    each row's code:
+    ``out = [a without the code columns, T_1[c_1], ..., T_m[c_m]]``, in the
+    order of ``columns``.  Every column's table is a block of rows of one
+    (sum of levels, dim) parameter matrix ``T``; ``offsets[j]`` is the
+    first row of column j's block.  A level's vector is trained by the rows
+    that carry it, like a one-hot column's weights, but costs ``dim``
+    inputs of the next layer instead of one per level.
+
+    ``first``: nothing before it needs the gradient of its input (X);
+    otherwise the gradient goes back to the kept columns, zero at the
+    codes (which are not differentiable).
+    """
+
+    def __init__(self, T, gT=None, columns=None, kept=None, offsets=None, first=True):
+        self.T, self.gT = T, gT
+        self.columns, self.kept, self.offsets = columns, kept, offsets
+        self.first = first
+        self.bufs = _Buffers()
+        self.idx = None
+
+    def allocate(self, rows, kw, backward):
+        m, k = self.columns.shape[0], self.kept.shape[0]
+        e = self.T.shape[1]
+        self.bufs.add("out", rows, k + m * e, kw)
+        self.bufs.add("idx", rows, m, {**kw, "dtype": torch.long})
+        self.bufs.add("known", rows, m, {**kw, "dtype": torch.bool})
+        if backward and not self.first:
+            self.bufs.add("grad_in", rows, k + m, kw)
+
+    def forward(self, a, n, generator=None):
+        m, k = self.columns.shape[0], self.kept.shape[0]
+        e = self.T.shape[1]
+        views = self.bufs.cut(n)
+        out = views["out"]
+        torch.index_select(a, 1, self.kept, out=out[:, :k])
+        # float codes to rows of T (the copy truncates; codes are whole);
+        # code -1 reads row 0 of its table, then is zeroed
+        idx = views["idx"].copy_(torch.index_select(a, 1, self.columns))
+        self.known = torch.ge(idx, 0, out=views["known"]).unsqueeze(2)
+        idx.clamp_(min=0).add_(self.offsets)
+        self.idx = idx
+        torch.mul(F.embedding(idx, self.T), self.known, out=out[:, k:].view(n, m, e))
+        return out
+
+    def backward(self, delta, n):
+        m, k = self.columns.shape[0], self.kept.shape[0]
+        e = self.T.shape[1]
+        # each row's gradient goes to the table rows it read (summed where
+        # rows share a level)
+        self.gT.zero_()
+        g_rows = (delta[:, k:].view(n, m, e) * self.known).view(n * m, e)
+        self.gT.index_add_(0, self.idx.view(-1), g_rows)
+        if self.first:
+            return None
+        g = self.bufs.cut(n)["grad_in"]
+        g.index_copy_(1, self.kept, delta[:, :k])
+        return g.index_fill_(1, self.columns, 0.0)
+
+    @staticmethod
+    def reference(a, T, columns, kept, offsets):
+        codes = a.index_select(1, columns).long()
+        known = (codes >= 0).unsqueeze(2)
+        emb = F.embedding(codes.clamp(min=0) + offsets, T) * known
+        emb = emb.reshape(a.shape[0], -1)
+        return torch.cat([a.index_select(1, kept), emb.to(a.dtype)], dim=1)

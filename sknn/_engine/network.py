@@ -21,7 +21,7 @@ from contextlib import nullcontext
 import numpy as np
 import torch
 
-from .layers import Activation, Dense, Dropout, Periodic, Scale
+from .layers import Activation, Dense, Dropout, Embedding, Periodic, Scale
 from .losses import LOSSES
 
 
@@ -36,39 +36,47 @@ class Network:
         Hidden activation, a key of :data:`layers.ACTIVATIONS`.
     loss : str
         A key of :data:`losses.LOSSES`; fixes the output activation.
-    inputs : tuple (n_features, n_frequencies, scale, columns) or None
+    inputs : tuple (n_features, n_frequencies, scale, columns[, embed]) or None
         Input layers in front of the first dense layer: ``n_frequencies``
         learned periodic features for each of ``columns`` (a tuple of column
         indices; None: every column) (:class:`layers.Periodic`; the first
         dense layer then takes ``n_features + len(columns) * n_frequencies``
-        inputs) and, when ``scale``, a learned factor per column of what the
-        dense layer sees (:class:`layers.Scale`).  Their parameters follow
-        the biases in the flat tensor (scale, frequencies, phases) and get
-        no weight penalty.
+        inputs); ``embed``, a tuple ``(code_columns, levels, dim)`` or None,
+        replaces each of ``code_columns`` (category codes, none of them
+        periodic) by a learned ``dim``-vector per level
+        (:class:`layers.Embedding`: ``len(code_columns) * (dim - 1)`` more
+        inputs); and, when ``scale``, a learned factor per column of what
+        the dense layer sees (:class:`layers.Scale`).  Their parameters
+        follow the biases in the flat tensor (scale, frequencies, phases,
+        embeddings) and get no weight penalty.
     """
 
     def __init__(
         self, layer_sizes, activation, loss, dtype, device, grads=True, inputs=None
     ):
         self.layer_sizes = list(layer_sizes)
-        n_features, n_freq, scale, columns = inputs or (
-            self.layer_sizes[0],
-            0,
-            False,
-            None,
-        )
+        inputs = tuple(inputs or (self.layer_sizes[0], 0, False, None))
+        n_features, n_freq, scale, columns, embed = inputs + (None,) * (5 - len(inputs))
         n_periodic = n_features if columns is None else len(columns)
-        if n_features + n_periodic * n_freq != self.layer_sizes[0]:
+        n_codes, n_embedded = 0, 0
+        if embed is not None:
+            n_codes, n_embedded = len(embed[0]), len(embed[0]) * embed[2]
+        width = n_features + n_periodic * n_freq - n_codes + n_embedded
+        if width != self.layer_sizes[0]:
             raise ValueError(
                 f"{n_features} features, {n_periodic} of them with {n_freq} "
-                f"frequencies, do not make the {self.layer_sizes[0]} inputs of "
-                "the first layer"
+                f"frequencies and {n_codes} embedded, do not make the "
+                f"{self.layer_sizes[0]} inputs of the first layer"
             )
-        self.inputs = (n_features, n_freq, bool(scale), columns)
+        self.inputs = (n_features, n_freq, bool(scale), columns, embed)
         self.n_periodic = n_periodic
         self._columns = None
         if columns is not None and n_freq:
             self._columns = torch.as_tensor(columns, dtype=torch.long, device=device)
+        self._embed_index = None
+        if embed is not None:
+            cosines = n_periodic * n_freq
+            self._embed_index = self._embedding_index(embed, cosines, device)
         self.activation = activation
         self.loss = LOSSES[loss]
         self.dtype = dtype
@@ -104,15 +112,33 @@ class Network:
             pos += o
         return Ws, bs
 
+    def _embedding_index(self, embed, n_cosines, device):
+        """The index tensors of :class:`layers.Embedding`: the code
+        columns, the columns it keeps (X's others, then the cosines of the
+        periodic layer in front of it) and each column's first table row."""
+        codes, levels, _ = embed
+        d = self.inputs[0]
+        kept = [j for j in range(d + n_cosines) if j not in set(codes)]
+        offsets = np.concatenate([[0], np.cumsum(levels)[:-1]])
+
+        def index(values):
+            return torch.as_tensor(np.asarray(values, dtype=np.int64), device=device)
+
+        return index(codes), index(kept), index(offsets)
+
     def _n_input_params(self):
-        _, k, scale, _ = self.inputs
-        return (self.layer_sizes[0] if scale else 0) + 2 * self.n_periodic * k
+        _, k, scale, _, embed = self.inputs
+        n = (self.layer_sizes[0] if scale else 0) + 2 * self.n_periodic * k
+        if embed is not None:
+            n += sum(embed[1]) * embed[2]
+        return n
 
     def _input_views(self, flat):
         """The input layers' parameters in ``flat``: {'scale': (m,),
-        'frequencies': (c, K), 'phases': (c, K)}, those that exist (c
-        periodic columns)."""
-        _, k, scale, _ = self.inputs
+        'frequencies': (c, K), 'phases': (c, K), 'embeddings': (L, dim)},
+        those that exist (c periodic columns, L levels of all the embedded
+        columns together)."""
+        _, k, scale, _, embed = self.inputs
         d = self.n_periodic
         out, pos = {}, self.n_dense
         if scale:
@@ -122,21 +148,34 @@ class Network:
         if k:
             out["frequencies"] = flat[pos : pos + d * k].view(d, k)
             out["phases"] = flat[pos + d * k : pos + 2 * d * k].view(d, k)
+            pos += 2 * d * k
+        if embed is not None:
+            rows, dim = sum(embed[1]), embed[2]
+            out["embeddings"] = flat[pos : pos + rows * dim].view(rows, dim)
         return out
 
     def set_input_params(self, values):
-        """Copy the input layers' parameters (numpy, by name) in."""
+        """Copy the input layers' parameters (numpy, by name) in; the
+        embeddings as one table per column."""
         for name, t in self.extra.items():
-            t.copy_(torch.as_tensor(np.asarray(values[name])))
+            v = values[name]
+            if name == "embeddings":
+                v = np.concatenate([np.asarray(b).reshape(-1, t.shape[1]) for b in v])
+            t.copy_(torch.as_tensor(np.asarray(v)))
 
     def get_input_params(self, params=None):
-        """The input layers' parameters as numpy arrays, by name."""
+        """The input layers' parameters as numpy arrays, by name (the
+        embeddings as a list of one (levels, dim) table per column)."""
         params = self.params if params is None else params
         flat = params.detach().to("cpu", copy=True)
         out = {k: v.numpy() for k, v in self._input_views(flat).items()}
+        d, _, _, columns, embed = self.inputs
         if "phases" in out:  # which columns they belong to (not trained)
-            d, _, _, columns = self.inputs
             out["columns"] = np.arange(d) if columns is None else np.array(columns)
+        if embed is not None:
+            bounds = np.cumsum(embed[1])[:-1]
+            out["embeddings"] = [t.copy() for t in np.split(out["embeddings"], bounds)]
+            out["embedding_columns"] = np.array(embed[0], dtype=np.int64)
         return out
 
     # -- state in and out, as numpy ---------------------------------------
@@ -201,7 +240,8 @@ class Network:
         return out
 
     def _input_layers(self, rows, kw, backward):
-        """Periodic features, then the per-column scale, where enabled."""
+        """Periodic features, the embeddings, then the per-column scale,
+        where enabled."""
         out = []
         e = self.extra
         g = self.gextra if backward else {}
@@ -214,6 +254,15 @@ class Network:
                     g.get("phases"),
                     self._columns,
                     self.inputs[0],
+                )
+            )
+        if "embeddings" in e:
+            out.append(
+                Embedding(
+                    e["embeddings"],
+                    g.get("embeddings"),
+                    *self._embed_index,
+                    first=not out,
                 )
             )
         if "scale" in e:
@@ -229,6 +278,8 @@ class Network:
             a = Periodic.reference(
                 a, extra["frequencies"], extra["phases"], self._columns
             )
+        if "embeddings" in extra:
+            a = Embedding.reference(a, extra["embeddings"], *self._embed_index)
         if "scale" in extra:
             a = Scale.reference(a, extra["scale"])
         return a

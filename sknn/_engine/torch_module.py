@@ -54,6 +54,28 @@ class PeriodicFeatures(nn.Module):
         return torch.cat([x, torch.cos(u).flatten(1)], dim=1)
 
 
+class CategoryEmbedding(nn.Module):
+    """``[x without the code columns, T[code] of each code column]``: the
+    columns ``columns`` of ``x`` hold category codes, and each is replaced
+    by its category's row of its table; the tables are the blocks of rows
+    of ``weight`` that start at ``offsets`` (``embeddings_`` stacked).
+    Code -1 (a category unknown to the table) gives a zero vector."""
+
+    def __init__(self, weight, columns, kept, offsets):
+        super().__init__()
+        self.weight = nn.Parameter(weight)
+        self.register_buffer("columns", columns)
+        self.register_buffer("kept", kept)
+        self.register_buffer("offsets", offsets)
+
+    def forward(self, x):
+        codes = x.index_select(1, self.columns).long()
+        known = (codes >= 0).unsqueeze(2)
+        emb = nn.functional.embedding(codes.clamp(min=0) + self.offsets, self.weight)
+        emb = (emb * known).flatten(1)
+        return torch.cat([x.index_select(1, self.kept), emb], dim=1)
+
+
 class ColumnScale(nn.Module):
     """``x * scale``, one learned factor per column (``input_scale_``)."""
 
@@ -74,8 +96,8 @@ def build(coefs, intercepts, activation, proba, device, inputs=None):
     transpose of ``coefs_``) with the activation between them, and the
     output's probabilities when ``proba`` names them ('softmax', 'binary',
     'sigmoid'); in eval mode.  ``inputs`` (the fitted input layers'
-    parameters by name) puts :class:`PeriodicFeatures` and
-    :class:`ColumnScale` in front."""
+    parameters by name) puts :class:`PeriodicFeatures`,
+    :class:`CategoryEmbedding` and :class:`ColumnScale` in front."""
     dtype = torch.float32 if coefs[0].dtype == np.float32 else torch.float64
 
     def tensor(a):
@@ -91,6 +113,8 @@ def build(coefs, intercepts, activation, proba, device, inputs=None):
                 torch.as_tensor(inputs["columns"], dtype=torch.long, device=device),
             )
         )
+    if "embeddings" in inputs:
+        layers.append(_embedding(inputs, tensor, coefs[0].shape[0], device))
     if "scale" in inputs:
         layers.append(ColumnScale(tensor(inputs["scale"])))
     for i, (W, b) in enumerate(zip(coefs, intercepts)):
@@ -104,3 +128,20 @@ def build(coefs, intercepts, activation, proba, device, inputs=None):
     if proba is not None:
         layers.append(_PROBA[proba]())
     return nn.Sequential(*layers).eval()
+
+
+def _embedding(inputs, tensor, width, device):
+    """:class:`CategoryEmbedding` of the fitted tables; ``width``: the
+    inputs of the first dense layer, which the kept columns fill up."""
+    tables = inputs["embeddings"]
+    codes = [int(j) for j in inputs["embedding_columns"]]
+    n_in = width - sum(t.shape[1] for t in tables) + len(tables)
+    kept = [j for j in range(n_in) if j not in set(codes)]
+    offsets = np.concatenate([[0], np.cumsum([t.shape[0] for t in tables])[:-1]])
+
+    def index(values):
+        return torch.as_tensor(np.asarray(values, dtype=np.int64), device=device)
+
+    return CategoryEmbedding(
+        tensor(np.concatenate(tables)), index(codes), index(kept), index(offsets)
+    )

@@ -1,0 +1,43 @@
+"""Checks that several test modules share."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+
+def assert_exports_agree(est, X, n_hidden):
+    """``to_torch``, ``to_onnx`` and a pickle round trip of the fitted ``est``
+    predict as it does on X (float32), and ``hidden_activations`` gives one
+    array per hidden layer."""
+    from sknn import to_onnx
+
+    torch = pytest.importorskip("torch")
+    ort = pytest.importorskip("onnxruntime")
+    proba = hasattr(est, "classes_")
+    want = est.predict_proba(X) if proba else est.predict(X)
+    module = est.to_torch(output="proba" if proba else "raw")
+    with torch.no_grad():
+        got = module(torch.as_tensor(X)).numpy()
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-5, atol=1e-6)
+    session = ort.InferenceSession(to_onnx(est).SerializeToString())
+    got = session.run(None, {"X": X})[-1]
+    np.testing.assert_allclose(got.reshape(want.shape), want, rtol=1e-4, atol=1e-5)
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict(X), est.predict(X))
+    assert [h.shape for h in est.hidden_activations(X)] == [(len(X), n_hidden)]
+
+
+def fit_sparse_weighted(est, X, y):
+    """Fit ``est`` on a sparse copy of X (its small values zeroed) with
+    random sample weights, check that sparse and dense X predict alike, and
+    return it."""
+    import scipy.sparse as sp
+
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    w = np.random.RandomState(0).uniform(0.5, 2, len(y))
+    est.fit(Xs, y, sample_weight=w)
+    np.testing.assert_allclose(
+        est.predict_proba(Xs), est.predict_proba(Xs.toarray()), rtol=1e-12
+    )
+    return est
