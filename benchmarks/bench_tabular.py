@@ -364,8 +364,18 @@ def make_model(name, task, seed):
             remainder="passthrough",
             verbose_feature_names_out=False,
         ).set_output(transform="pandas")
-        return make_pipeline(pre, net)
+        return make_pipeline(pre, FunctionTransformer(_string_categories), net)
     raise ValueError(f"unknown model {name!r}")
+
+
+def _string_categories(X):
+    """Categories of booleans (restaurant_inspections' Weekend) as strings:
+    RealMLP's input check would otherwise cast the whole table to float."""
+    X = X.copy()
+    for c in X.columns:
+        if X[c].dtype == "category" and X[c].cat.categories.dtype != object:
+            X[c] = X[c].astype(str).where(X[c].notna()).astype("category")
+    return X
 
 
 def _realmlp_available():

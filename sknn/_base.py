@@ -285,12 +285,15 @@ class BaseMLP(
             attrs["_sparse_y"] = sparse_y
         attrs["device_"] = facade.resolve_device(self.device)
         attrs["out_activation_"] = head.out_activation
-        inputs = _params.input_layers(self, X, None if first else self._code_levels())
+        fitted = None
+        if not first and self._code_levels() is not None:
+            fitted = (self.embedding_columns_, self._code_levels())
+        inputs = _params.input_layers(self, X, fitted)
         width = _params.input_width(inputs, X.shape[1])
         layer_sizes = [width, *hidden, head.n_outputs]
         attrs["n_layers_"] = len(layer_sizes)
         memory = facade.device_memory(attrs["device_"])
-        _params.check_network_size(self, layer_sizes, X, memory)
+        _params.check_network_size(self, layer_sizes, X, memory, inputs)
         # as scikit-learn: check_random_state(random_state) draws the initial
         # weights, then the early-stopping split, then each epoch's order;
         # the engine's own seed (dropout, the learning-rate search) is read

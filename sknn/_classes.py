@@ -233,7 +233,8 @@ default='auto'
         category: a column of many categories costs ``embedding_dim``
         inputs of the first dense layer instead of one per category, as
         one-hot encoding would. A column's number of categories is its
-        largest code in the first fit plus one. Code -1 marks a category
+        largest code in the first fit plus one, and stays so while training
+        goes on (``warm_start``, ``partial_fit``). Code -1 marks a category
         unknown to the network (``OrdinalEncoder`` writes it with
         ``handle_unknown='use_encoded_value', unknown_value=-1``): its
         vector is zero. Other codes outside that range raise an error. The

@@ -175,15 +175,31 @@ def compute_dtype(est, X):
 _PARAMETER_COPIES = 4
 
 
-def check_network_size(est, layer_sizes, X, memory):
-    """A MemoryError naming hidden_layer_sizes when the network's parameters
-    alone cannot fit in ``memory`` bytes (the device's total memory; None:
-    unknown, no check), before anything is allocated."""
+def check_network_size(est, layer_sizes, X, memory, inputs=None):
+    """A MemoryError naming hidden_layer_sizes (or the embedded columns,
+    whose tables grow with their largest code) when the network's
+    parameters alone cannot fit in ``memory`` bytes (the device's total
+    memory; None: unknown, no check), before anything is allocated."""
     if memory is None:
         return
     n_params = sum((i + 1) * o for i, o in zip(layer_sizes[:-1], layer_sizes[1:]))
     dtype = compute_dtype(est, X)
-    need = n_params * np.dtype(dtype).itemsize * _PARAMETER_COPIES
+    size = np.dtype(dtype).itemsize * _PARAMETER_COPIES
+    embed = None if inputs is None else inputs[4]
+    if embed is not None:
+        codes, levels, dim = embed
+        n_table = sum(levels) * dim
+        if (n_params + n_table) * size > memory:
+            j = int(np.argmax(levels))
+            raise MemoryError(
+                f"The embedding tables of embedding_columns={list(codes)} hold "
+                f"{n_table:,} values (column {codes[j]} of X has codes up to "
+                f"{levels[j] - 1:,}, so {levels[j]:,} rows of {dim}); training "
+                f"them needs at least {n_table * size / 2**30:,.1f} GiB and the "
+                f"device has {memory / 2**30:,.1f} GiB. Number the categories "
+                "0, 1, 2, ... (sklearn.preprocessing.OrdinalEncoder does)."
+            )
+    need = n_params * size
     if need > memory:
         raise MemoryError(
             f"hidden_layer_sizes={est.hidden_layer_sizes!r} makes a network of "
@@ -334,19 +350,22 @@ def code_levels(X, columns, levels=None):
             raise ValueError(
                 f"Column {j} of X holds the category code {top}, but the network "
                 f"was fitted with {levels[i]} levels there (codes 0 to "
-                f"{levels[i] - 1}); give unseen categories the code -1, or "
-                "fit a new network (warm_start=False)."
+                f"{levels[i] - 1}); the tables cannot grow after the first "
+                "fit (partial_fit included): give unseen categories the code "
+                "-1, or fit a new network (warm_start=False)."
             )
         out.append(max(top + 1, 1))
     return out if levels is None else list(levels)
 
 
-def input_layers(est, X, levels=None):
+def input_layers(est, X, fitted=None):
     """The engine's input layers for X: ``(n_features, n_frequencies,
     input_scale, columns, embed)``, ``columns`` the periodic ones (None:
-    all) and ``embed`` None or ``(code columns, levels, embedding_dim)``
-    (``levels``: the fitted ones, else read off X); None when there are no
-    input layers."""
+    all) and ``embed`` None or ``(code columns, levels, embedding_dim)``;
+    None when there are no input layers.  ``fitted``: the fitted network's
+    (code columns, levels), which training on keeps (and checks X against)
+    when the code columns are the same; otherwise the levels are read off
+    X, and the caller's check of the input layers refuses the change."""
     n_features = X.shape[1]
     k = int(est.n_frequencies)
     cols = periodic_columns(est, n_features)  # checked even when k is 0
@@ -355,6 +374,9 @@ def input_layers(est, X, levels=None):
         k = 0  # no column to make periodic features of
     embed = None
     if codes.size:
+        levels = None
+        if fitted is not None and list(fitted[0]) == codes.tolist():
+            levels = fitted[1]
         found = code_levels(X, codes, levels)
         embed = (tuple(codes.tolist()), tuple(found), int(est.embedding_dim))
     if not (k or est.input_scale or embed):

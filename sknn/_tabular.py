@@ -284,6 +284,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             return np.zeros((n, 0)), code_columns
         return np.hstack(out), code_columns
 
+    def __setstate__(self, state):
+        # pickled before category codes existed: the compact code, always
+        state.setdefault("high_cardinality", "compact")
+        if "_num" in state:
+            state.setdefault("code_columns_", np.zeros(0, dtype=np.int64))
+        super().__setstate__(state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
@@ -358,7 +365,7 @@ _TABULAR_PARAMS = """\
         ``TabularPreprocessor``). 255 is the most levels
         ``HistGradientBoosting*`` treats natively.
 
-    embedding_dim : int or None, default=16
+    embedding_dim : int or None, default=128
         Each categorical column of more than ``max_onehot`` levels gets a
         learned vector of this length per level, and its log-frequency
         stays a column of its own (the networks' ``embedding_columns`` are
@@ -488,7 +495,7 @@ class _TabularBase(BaseEstimator):
         n_ensemble=2,
         max_onehot=255,
         clip=3.0,
-        embedding_dim=16,
+        embedding_dim=128,
         n_frequencies=8,
         frequency_scale=0.2,
         input_scale=True,
@@ -552,7 +559,7 @@ class _TabularBase(BaseEstimator):
             **{name: getattr(self, name) for name in self._network_params},
             periodic_columns=self.preprocessor_.continuous_columns_,
             embedding_columns=codes if codes.size else None,
-            embedding_dim=self.embedding_dim or 16,
+            embedding_dim=self.embedding_dim or 128,
             batch_size=min(self.batch_size, n_samples),
             random_state=seed,
             early_stopping=self._can_stop_early(n_samples, y),
@@ -564,6 +571,11 @@ class _TabularBase(BaseEstimator):
             self.early_stopping and self.n_iter_no_change >= self.max_iter
         )
         return net
+
+    def __setstate__(self, state):
+        # pickled before embeddings existed: fitted with the compact code
+        state.setdefault("embedding_dim", None)
+        super().__setstate__(state)
 
     def _can_stop_early(self, n_samples, y):
         # too small a validation set cannot be split off: train on all of it
@@ -689,7 +701,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         n_ensemble=2,
         max_onehot=255,
         clip=3.0,
-        embedding_dim=16,
+        embedding_dim=128,
         n_frequencies=8,
         frequency_scale=0.2,
         input_scale=True,

@@ -187,6 +187,30 @@ def test_code_minus_one_is_an_unknown_category_with_a_zero_vector():
     assert not np.array_equal(only.embeddings_[0][3], start.embeddings_[0][3])
 
 
+@pytest.mark.parametrize("columns", [[1], [1, 4, 0], [4]])
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_other_code_columns_need_a_new_network(columns, how):
+    """Training on with other code columns is refused by name, whatever the
+    codes in the new columns (not read against the old tables)."""
+    X, y, _ = _data()
+    X[:, 0] = np.arange(len(X)) % 50
+    clf = MLPClassifier((4,), max_iter=2, random_state=0, embedding_columns=[4])
+    clf.fit(X, y)
+    clf.set_params(embedding_columns=columns, warm_start=how == "warm_start")
+    if columns == [4]:  # the same columns: training goes on
+        getattr(clf, "fit" if how == "warm_start" else "partial_fit")(X, y)
+        return
+    with pytest.raises(ValueError, match="embedding_columns=.*fitted with \\[4\\]"):
+        getattr(clf, "fit" if how == "warm_start" else "partial_fit")(X, y)
+
+
+def test_huge_codes_are_refused_before_allocating():
+    X, y, _ = _data()
+    X[0, 1] = 1e11
+    with pytest.raises(MemoryError, match="column 1 of X has codes up to"):
+        MLPClassifier((4,), max_iter=1, **EMBED).fit(X, y)
+
+
 def test_changing_them_needs_a_new_network():
     X, y, _ = _data()
     clf = MLPClassifier((8,), max_iter=2, warm_start=True, random_state=0, **EMBED)

@@ -305,3 +305,23 @@ def test_embeddings_for_many_levels_reach_the_networks():
     unseen = df.iloc[:3].copy()
     unseen["where"] = pd.Categorical(["nowhere", "place1", "elsewhere"])
     assert np.isfinite(emb.predict(unseen)).all()
+
+
+def test_unpickled_model_from_before_the_embeddings():
+    """A model pickled before embedding_dim and high_cardinality existed
+    loads, predicts as before and refits with the compact code it had."""
+    df = _frame(120)
+    y = (df["int"] > 2).astype(int)
+    clf = TabularMLPClassifier(**FAST, embedding_dim=None).fit(df, y)
+    state = clf.__getstate__()
+    del state["embedding_dim"]
+    pre = state["preprocessor_"].__getstate__()
+    del pre["high_cardinality"], pre["code_columns_"]
+    state["preprocessor_"] = TabularPreprocessor.__new__(TabularPreprocessor)
+    state["preprocessor_"].__setstate__(pre)
+    old = TabularMLPClassifier.__new__(TabularMLPClassifier)
+    old.__setstate__(state)
+    assert old.embedding_dim is None
+    assert old.preprocessor_.high_cardinality == "compact"
+    np.testing.assert_array_equal(old.predict_proba(df), clf.predict_proba(df))
+    clone(old).fit(df, y)

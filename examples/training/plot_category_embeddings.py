@@ -121,4 +121,4 @@ assert r2 > 0.8
 # map: the vectors are a compressed code of what the stores do to the
 # label, learned from the labels alone. ``TabularMLPClassifier`` and
 # ``TabularMLPRegressor`` do the same for categorical columns of more than
-# ``max_onehot`` levels with ``embedding_dim=8``.
+# ``max_onehot`` levels, with vectors of 128 numbers (``embedding_dim=128``).
