@@ -6,6 +6,15 @@ import numpy as np
 import pytest
 
 
+def cuda_available():
+    """Whether torch is installed and sees a CUDA device."""
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
 def assert_exports_agree(est, X, n_hidden):
     """``to_torch``, ``to_onnx`` and a pickle round trip of the fitted ``est``
     predict as it does on X (float32), and ``hidden_activations`` gives one

@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _checks import assert_exports_agree, fit_sparse_weighted
+from _checks import assert_exports_agree, cuda_available, fit_sparse_weighted
 from sklearn.base import clone
 from sklearn.preprocessing import OneHotEncoder
 
@@ -276,6 +276,26 @@ def test_skl2onnx_pipeline_with_an_ordinal_encoder():
     session = ort.InferenceSession(model.SerializeToString())
     proba = session.run(None, {session.get_inputs()[0].name: X})[1]
     np.testing.assert_allclose(proba, pipe.predict_proba(X), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not cuda_available(), reason="needs a CUDA device")
+def test_cuda_trains_them_like_the_cpu():
+    """On a GPU the embeddings (index_select of the codes, the lookup, the
+    gradient summed per level by index_add_, whose order of additions may
+    differ) train to the CPU's model within float64 rounding; unknown codes
+    included; the model predicts anywhere."""
+    X, y, _ = _data()
+    X[::9, 1] = -1
+    kw = dict(hidden_layer_sizes=(8,), max_iter=10, random_state=0, **EMBED)
+    kw.update(n_frequencies=2, input_scale=True)
+    gpu = MLPClassifier(device="cuda", **kw).fit(X, y)
+    cpu = MLPClassifier(device="cpu", **kw).fit(X, y)
+    for a, b in zip(gpu.embeddings_, cpu.embeddings_):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        gpu.predict_proba(X), cpu.predict_proba(X), rtol=1e-6, atol=1e-9
+    )
 
 
 def test_unpickled_model_from_before_the_embeddings():

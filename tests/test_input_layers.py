@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _checks import assert_exports_agree, fit_sparse_weighted
+from _checks import assert_exports_agree, cuda_available, fit_sparse_weighted
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_multilabel_classification
 
@@ -195,16 +195,8 @@ def test_skl2onnx_pipeline_carries_them():
     np.testing.assert_allclose(proba, pipe.predict_proba(X), rtol=1e-4, atol=1e-5)
 
 
-def _cuda_available():
-    try:
-        import torch
-    except ImportError:
-        return False
-    return torch.cuda.is_available()
-
-
 @pytest.mark.cuda
-@pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA device")
+@pytest.mark.skipif(not cuda_available(), reason="needs a CUDA device")
 def test_cuda_trains_them_like_the_cpu():
     """On a GPU the input layers (index_select of the periodic columns, the
     column scale) train to the same model as on the CPU, within float64
