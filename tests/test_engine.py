@@ -420,6 +420,39 @@ def test_input_layers_match_autograd(n_freq, scale, columns, embed, output, weig
         assert torch.count_nonzero(t) == t.numel()
 
 
+@pytest.mark.parametrize(
+    "n_freq, columns, embed, raw",
+    [
+        (0, None, None, 0),
+        (2, (0, 3), None, 4),
+        (2, (0, 3), EMBED, 2),
+        (0, None, EMBED, 2),
+    ],
+)
+def test_scale_goes_into_the_first_dense_layer(n_freq, columns, embed, raw):
+    """The column scale is taken into the first dense layer (no Scale layer,
+    no gradient product for X's raw columns), except when the products run
+    in bfloat16; the gradients still match autograd (above)."""
+    from sknn._engine.layers import Scale
+
+    rng = np.random.RandomState(7)
+    net, X, target, sc = _input_net(rng, "softmax", n_freq, True, columns, embed)
+    layers = net.training_layers(len(X), [0.0, 0.0])
+    dense = next(layer for layer in layers if isinstance(layer, Dense))
+    assert not any(isinstance(layer, Scale) for layer in layers)
+    assert dense.s is not None and dense.grad_from == raw
+    assert dense.first == (n_freq == 0 and embed is None)
+    if not dense.first:  # X's raw columns get no gradient: zeros
+        loss_and_grad = net.loss_and_grad(X, target, 0.0, [0.0, 0.0], None, sc)
+        assert torch.isfinite(loss_and_grad)
+        grad_in = dense.bufs.cut(len(X))["grad_in"]
+        assert torch.count_nonzero(grad_in[:, :raw]) == 0
+        assert torch.count_nonzero(grad_in[:, raw:]) > 0
+    net.set_matmul_dtype(torch.bfloat16)
+    layers = net.training_layers(len(X), [0.0, 0.0])
+    assert any(isinstance(layer, Scale) for layer in layers)
+
+
 @pytest.mark.parametrize("n_freq, columns", [(0, None), (2, (0, 3))])
 def test_embedding_layout(n_freq, columns):
     """X's other columns in order (then the cosines), then each code

@@ -126,9 +126,29 @@ class Dense:
     torch's CPU matrix products accumulate in float32 inside the kernel and
     round the result to bfloat16 (``out_dtype=float32`` is CUDA-only in
     torch 2.13); casting it back keeps that one rounding.
+
+    ``scale`` (the first dense layer only, not with ``lowp``): ``(s, gs)``,
+    the learned per-input factor of :class:`Scale` taken into this layer,
+    ``z = (a * s) W^T + b``.  Its gradient then needs no gradient of the
+    input: with ``M = delta^T a`` (the product the weight gradient takes
+    anyway), ``dW = M * s`` and ``ds = sum over outputs of W * M``, so the
+    ``delta W`` product is skipped where nothing before needs it.
+    ``grad_from``: the first input column whose gradient the layers before
+    need (the columns before it hold X's raw values); the gradient of the
+    input is computed from there on and is zero before.
     """
 
-    def __init__(self, W, b, gW=None, gb=None, first=False, lowp=None):
+    def __init__(
+        self,
+        W,
+        b,
+        gW=None,
+        gb=None,
+        first=False,
+        lowp=None,
+        scale=None,
+        grad_from=0,
+    ):
         self.W, self.b, self.gW, self.gb = W, b, gW, gb
         self.WT = W.T
         self.first = first  # the input layer needs no gradient for X
@@ -138,6 +158,9 @@ class Dense:
         if lowp is not None:
             self.W_lp, self.gW_lp = lowp
             self.WT_lp = self.W_lp.T
+        self.s, self.gs = scale if scale is not None else (None, None)
+        self.grad_from = grad_from
+        self.W_tail = W[:, grad_from:]
 
     def allocate(self, rows, kw, backward, output=True):
         """Buffers for ``rows`` rows: the output (unless the caller gives
@@ -147,6 +170,12 @@ class Dense:
             self.bufs.add("z", rows, out_units, kw)
         if backward and not self.first:
             self.bufs.add("grad_in", rows, in_units, kw)
+            # columns before grad_from are never written: zero for good
+            self.bufs.full["grad_in"][:, : self.grad_from].zero_()
+        if self.s is not None:
+            self.bufs.add("scaled", rows, in_units, kw)
+            if backward:  # W * M, summed over the outputs for ds
+                self.WM = torch.empty(out_units, in_units, **kw)
         if self.lowp is not None:
             lp = dict(kw, dtype=self.W_lp.dtype)
             self.bufs.add("a_lp", rows, in_units, lp)
@@ -160,6 +189,8 @@ class Dense:
         self.input = a
         if out is None:
             out = self.bufs.cut(n)["z"]
+        if self.s is not None:
+            a = torch.mul(a, self.s, out=self.bufs.cut(n)["scaled"])
         if self.lowp is None:
             return torch.addmm(self.b, a, self.WT, out=out)
         views = self.bufs.cut(n)
@@ -170,11 +201,19 @@ class Dense:
     def backward(self, delta, n):
         if self.lowp is not None:
             return self._backward_lowp(delta, n)
-        torch.mm(delta.T, self.input, out=self.gW)
+        torch.mm(delta.T, self.input, out=self.gW)  # M = delta^T a, unscaled
+        if self.s is not None:
+            torch.sum(torch.mul(self.W, self.gW, out=self.WM), 0, out=self.gs)
+            self.gW.mul_(self.s)
         torch.sum(delta, 0, out=self.gb)
         if self.first:
             return None
-        return torch.mm(delta, self.W, out=self.bufs.cut(n)["grad_in"])
+        g = self.bufs.cut(n)["grad_in"]
+        c = self.grad_from
+        torch.mm(delta, self.W_tail, out=g[:, c:])
+        if self.s is not None:
+            g[:, c:].mul_(self.s[c:])
+        return g
 
     def _backward_lowp(self, delta, n):
         views = self.bufs.cut(n)
@@ -184,8 +223,12 @@ class Dense:
         self.gW.copy_(self.gW_lp)
         if self.first:
             return None
-        g_lp = torch.mm(d_lp, self.W_lp, out=views["grad_in_lp"])
-        return views["grad_in"].copy_(g_lp)
+        c = self.grad_from
+        g_lp = views["grad_in_lp"][:, c:]
+        torch.mm(d_lp, self.W_lp[:, c:], out=g_lp)
+        g = views["grad_in"]
+        g[:, c:].copy_(g_lp)
+        return g
 
     @staticmethod
     def reference(a, W, b):

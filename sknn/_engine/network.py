@@ -216,14 +216,23 @@ class Network:
         activation and (where its rate is positive) dropout for each hidden
         layer, then the output's dense layer."""
         kw = dict(dtype=self.dtype, device=self.device)
-        out = self._input_layers(rows, kw, backward)
+        # the column scale goes into the first dense layer (which then needs
+        # no gradient of its input for it), except with bfloat16 products
+        lowp_training = backward and self._lowp is not None
+        fuse = "scale" in self.extra and not lowp_training
+        out = self._input_layers(rows, kw, backward, scale_layer=not fuse)
         for i in range(self.n_layers):
             grads = (self.gW[i], self.gb[i]) if backward else (None, None)
-            lowp = None
-            if backward and self._lowp is not None:
+            lowp, extra = None, {}
+            if lowp_training:
                 lowp = (self._lowp[2][i], self._lowp[3][i])
+            if i == 0:
+                extra["grad_from"] = self._raw_columns(scale_layer=not fuse)
+                if fuse:
+                    gs = self.gextra["scale"] if backward else None
+                    extra["scale"] = (self.extra["scale"], gs)
             first = i == 0 and not out
-            dense = Dense(self.W[i], self.b[i], *grads, first=first, lowp=lowp)
+            dense = Dense(self.W[i], self.b[i], *grads, first=first, lowp=lowp, **extra)
             # prediction writes the last layer straight into its output
             dense.allocate(rows, kw, backward, backward or i < self.n_layers - 1)
             out.append(dense)
@@ -239,9 +248,22 @@ class Network:
                 out.append(drop)
         return out
 
-    def _input_layers(self, rows, kw, backward):
+    def _raw_columns(self, scale_layer):
+        """The first dense layer's leading inputs that are X's columns as
+        they come (no input layer before needs their gradient): all of X's
+        but the embedded ones, in front of the periodic features and the
+        vectors; none when a separate scale layer needs every gradient."""
+        d, k, _, _, embed = self.inputs
+        if scale_layer and "scale" in self.extra:
+            return 0
+        if not (k or embed):
+            return 0  # nothing before the dense layer (or the scale alone)
+        return d - (0 if embed is None else len(embed[0]))
+
+    def _input_layers(self, rows, kw, backward, scale_layer=True):
         """Periodic features, the embeddings, then the per-column scale,
-        where enabled."""
+        where enabled (``scale_layer=False``: the first dense layer takes
+        the scale in)."""
         out = []
         e = self.extra
         g = self.gextra if backward else {}
@@ -265,7 +287,7 @@ class Network:
                     first=not out,
                 )
             )
-        if "scale" in e:
+        if "scale" in e and scale_layer:
             out.append(Scale(e["scale"], g.get("scale"), first=not out))
         for layer in out:
             layer.allocate(rows, kw, backward)
