@@ -498,8 +498,13 @@ class Embedding:
         m, k = self.columns.shape[0], self.kept.shape[0]
         e = self.T.shape[1]
         self.bufs.add("out", rows, k + m * e, kw)
+        self.bufs.add("codes", rows, m, kw)
         self.bufs.add("idx", rows, m, {**kw, "dtype": torch.long})
         self.bufs.add("known", rows, m, {**kw, "dtype": torch.bool})
+        # the looked-up vectors, then (training) their gradients: one row
+        # per (row, code column), so that the batch's first n rows are
+        # its first n * m
+        self.bufs.add("vectors", rows * m, e, kw)
         if backward and not self.first:
             self.bufs.add("grad_in", rows, k + m, kw)
 
@@ -511,11 +516,14 @@ class Embedding:
         torch.index_select(a, 1, self.kept, out=out[:, :k])
         # float codes to rows of T (the copy truncates; codes are whole);
         # code -1 reads row 0 of its table, then is zeroed
-        idx = views["idx"].copy_(torch.index_select(a, 1, self.columns))
+        codes = torch.index_select(a, 1, self.columns, out=views["codes"])
+        idx = views["idx"].copy_(codes)
         self.known = torch.ge(idx, 0, out=views["known"]).unsqueeze(2)
         idx.clamp_(min=0).add_(self.offsets)
         self.idx = idx
-        torch.mul(F.embedding(idx, self.T), self.known, out=out[:, k:].view(n, m, e))
+        self.vectors = self.bufs.full["vectors"][: n * m]
+        torch.index_select(self.T, 0, idx.view(-1), out=self.vectors)
+        torch.mul(self.vectors.view(n, m, e), self.known, out=out[:, k:].view(n, m, e))
         return out
 
     def backward(self, delta, n):
@@ -524,7 +532,8 @@ class Embedding:
         # each row's gradient goes to the table rows it read (summed where
         # rows share a level)
         self.gT.zero_()
-        g_rows = (delta[:, k:].view(n, m, e) * self.known).view(n * m, e)
+        g_rows = self.vectors  # the vectors' buffer, free after forward
+        torch.mul(delta[:, k:].view(n, m, e), self.known, out=g_rows.view(n, m, e))
         self.gT.index_add_(0, self.idx.view(-1), g_rows)
         if self.first:
             return None
