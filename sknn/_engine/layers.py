@@ -149,6 +149,9 @@ class Dense:
         scale=None,
         grad_from=0,
     ):
+        if scale is not None and lowp is not None:
+            # the bfloat16 backward knows no scale: keep a Scale layer then
+            raise ValueError("a dense layer takes a scale or lowp, not both")
         self.W, self.b, self.gW, self.gb = W, b, gW, gb
         self.WT = W.T
         self.first = first  # the input layer needs no gradient for X
