@@ -50,3 +50,18 @@ def fit_sparse_weighted(est, X, y):
         est.predict_proba(Xs), est.predict_proba(Xs.toarray()), rtol=1e-12
     )
     return est
+
+
+def assert_skl2onnx_agrees(pipe, X):
+    """The fitted pipeline, converted whole by skl2onnx (sknn's converter
+    registered), gives its predict_proba on X."""
+    from skl2onnx import to_onnx as skl_to_onnx
+
+    import sknn
+
+    ort = pytest.importorskip("onnxruntime")
+    sknn.register_skl2onnx()
+    model = skl_to_onnx(pipe, X[:1], options={"zipmap": False})
+    session = ort.InferenceSession(model.SerializeToString())
+    proba = session.run(None, {session.get_inputs()[0].name: X})[1]
+    np.testing.assert_allclose(proba, pipe.predict_proba(X), rtol=1e-4, atol=1e-5)

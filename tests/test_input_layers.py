@@ -10,7 +10,12 @@ import warnings
 
 import numpy as np
 import pytest
-from _checks import assert_exports_agree, cuda_available, fit_sparse_weighted
+from _checks import (
+    assert_exports_agree,
+    assert_skl2onnx_agrees,
+    cuda_available,
+    fit_sparse_weighted,
+)
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_multilabel_classification
 
@@ -176,23 +181,16 @@ def test_exports_and_pickle_agree_with_predict():
 
 def test_skl2onnx_pipeline_carries_them():
     pytest.importorskip("skl2onnx")
-    ort = pytest.importorskip("onnxruntime")
-    from skl2onnx import to_onnx as skl_to_onnx
+    pytest.importorskip("onnxruntime")
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    import sknn
-
-    sknn.register_skl2onnx()
     X, y = _data()
     X = X.astype(np.float32)
     pipe = make_pipeline(
         StandardScaler(), MLPClassifier((8,), max_iter=20, random_state=0, **INPUTS)
     ).fit(X, y)
-    model = skl_to_onnx(pipe, X[:1], options={"zipmap": False})
-    session = ort.InferenceSession(model.SerializeToString())
-    proba = session.run(None, {session.get_inputs()[0].name: X})[1]
-    np.testing.assert_allclose(proba, pipe.predict_proba(X), rtol=1e-4, atol=1e-5)
+    assert_skl2onnx_agrees(pipe, X)
 
 
 @pytest.mark.cuda
