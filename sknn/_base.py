@@ -285,9 +285,8 @@ class BaseMLP(
             attrs["_sparse_y"] = sparse_y
         attrs["device_"] = facade.resolve_device(self.device)
         attrs["out_activation_"] = head.out_activation
-        fitted = None
-        if not first and self._code_levels() is not None:
-            fitted = (self.embedding_columns_, self._code_levels())
+        levels = None if first else self._code_levels()
+        fitted = None if levels is None else (self.embedding_columns_, levels)
         inputs = _params.input_layers(self, X, fitted)
         width = _params.input_width(inputs, X.shape[1])
         layer_sizes = [width, *hidden, head.n_outputs]

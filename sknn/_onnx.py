@@ -13,6 +13,8 @@ import os
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._engine.layout import fitted_embedding_layout
+
 _INSTALL_HINT = 'pip install "sknn-torch[onnx]"'
 # Every operator the graphs use exists, with the semantics relied on here
 # (Softmax over one axis, Squeeze-free reshapes), from opset 13 on.
@@ -309,11 +311,8 @@ def _emit_embeddings(g, estimator, inputs, a, dtype):
     gathered from them, zeroed where the code is -1 (unknown) and flattened
     after the other columns (which a Gather along the columns keeps in
     order), as the engine lays them out."""
-    tables = inputs["embeddings"]
-    codes = [int(j) for j in inputs["embedding_columns"]]
-    n_in = estimator.coefs_[0].shape[0] - sum(t.shape[1] - 1 for t in tables)
-    kept = [j for j in range(n_in) if j not in set(codes)]
-    offsets = np.concatenate([[0], np.cumsum([t.shape[0] for t in tables])[:-1]])
+    width = estimator.coefs_[0].shape[0]
+    codes, kept, offsets, stacked = fitted_embedding_layout(inputs, width)
 
     def index(values, stem):
         return g.const(np.asarray(values, dtype=np.int64), stem)
@@ -323,7 +322,7 @@ def _emit_embeddings(g, estimator, inputs, a, dtype):
     zero = index(0, "zero_code")
     clipped = g.node("Max", [as_int, zero], "codes_known")
     rows = g.node("Add", [clipped, index(offsets, "code_offsets")], "table_rows")
-    table = g.const(np.concatenate(tables).astype(dtype), "embeddings")
+    table = g.const(stacked.astype(dtype), "embeddings")
     vectors = g.node("Gather", [table, rows], "vectors", axis=0)
     known = g.node("GreaterOrEqual", [picked, g.const(np.zeros((), dtype))], "known")
     known = g.node("Cast", [known], "known_f", to=_ELEM[dtype.type](g.onnx.TensorProto))

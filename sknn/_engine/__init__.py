@@ -18,6 +18,9 @@ Modules, a job each:
 ``losses``
     The engine's half of the output heads: per-sample loss coefficients,
     the output delta and loss, the output activation, validation scores.
+``layout``
+    Where the embedding layer puts its columns (numpy only: the exports
+    read it too).
 ``network``
     A network as a list of layers over one flat parameter tensor.
 ``data``

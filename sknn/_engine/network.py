@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .layers import Activation, Dense, Dropout, Embedding, Periodic, Scale
+from .layout import embedding_layout
 from .losses import LOSSES
 
 
@@ -117,14 +118,9 @@ class Network:
         columns, the columns it keeps (X's others, then the cosines of the
         periodic layer in front of it) and each column's first table row."""
         codes, levels, _ = embed
-        d = self.inputs[0]
-        kept = [j for j in range(d + n_cosines) if j not in set(codes)]
-        offsets = np.concatenate([[0], np.cumsum(levels)[:-1]])
-
-        def index(values):
-            return torch.as_tensor(np.asarray(values, dtype=np.int64), device=device)
-
-        return index(codes), index(kept), index(offsets)
+        kept, offsets = embedding_layout(codes, levels, self.inputs[0] + n_cosines)
+        codes = np.asarray(codes, dtype=np.int64)
+        return tuple(torch.as_tensor(a, device=device) for a in (codes, kept, offsets))
 
     def _n_input_params(self):
         _, k, scale, _, embed = self.inputs

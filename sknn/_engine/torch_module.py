@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .layers import LEAKY_SLOPE, TWO_PI
+from .layout import fitted_embedding_layout
 
 
 def _activation_module(kind):
@@ -133,15 +134,6 @@ def build(coefs, intercepts, activation, proba, device, inputs=None):
 def _embedding(inputs, tensor, width, device):
     """:class:`CategoryEmbedding` of the fitted tables; ``width``: the
     inputs of the first dense layer, which the kept columns fill up."""
-    tables = inputs["embeddings"]
-    codes = [int(j) for j in inputs["embedding_columns"]]
-    n_in = width - sum(t.shape[1] for t in tables) + len(tables)
-    kept = [j for j in range(n_in) if j not in set(codes)]
-    offsets = np.concatenate([[0], np.cumsum([t.shape[0] for t in tables])[:-1]])
-
-    def index(values):
-        return torch.as_tensor(np.asarray(values, dtype=np.int64), device=device)
-
-    return CategoryEmbedding(
-        tensor(np.concatenate(tables)), index(codes), index(kept), index(offsets)
-    )
+    codes, kept, offsets, table = fitted_embedding_layout(inputs, width)
+    index = (torch.as_tensor(a, device=device) for a in (codes, kept, offsets))
+    return CategoryEmbedding(tensor(table), *index)
