@@ -134,6 +134,7 @@ class BaseMLP(
         periodic_columns=None,
         embedding_columns=None,
         embedding_dim=16,
+        embedding_levels=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -169,6 +170,7 @@ class BaseMLP(
         self.periodic_columns = periodic_columns
         self.embedding_columns = embedding_columns
         self.embedding_dim = embedding_dim
+        self.embedding_levels = embedding_levels
 
     # ------------------------------------------------------------------
     # What each estimator defines
@@ -542,6 +544,7 @@ class BaseMLP(
             ("periodic_columns", None),
             ("embedding_columns", None),
             ("embedding_dim", 16),
+            ("embedding_levels", None),
         ):
             state.setdefault(name, default)
         if "weight_init" not in state and "activation" in state:

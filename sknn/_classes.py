@@ -232,9 +232,10 @@ default='auto'
         replaced by a learned vector of ``embedding_dim`` numbers per
         category: a column of many categories costs ``embedding_dim``
         inputs of the first dense layer instead of one per category, as
-        one-hot encoding would. A column's number of categories is its
-        largest code in the first fit plus one, and stays so while training
-        goes on (``warm_start``, ``partial_fit``). Code -1 marks a category
+        one-hot encoding would. A column's number of categories is
+        ``embedding_levels`` gives, else its largest code in the first fit
+        plus one, and stays so while training goes on (``warm_start``,
+        ``partial_fit``). Code -1 marks a category
         unknown to the network (``OrdinalEncoder`` writes it with
         ``handle_unknown='use_encoded_value', unknown_value=-1``): its
         vector is zero. Other codes outside that range raise an error. The
@@ -244,7 +245,17 @@ default='auto'
 
     embedding_dim : int, default=16
         Length of each category's learned vector, for every column in
-        ``embedding_columns``."""
+        ``embedding_columns``.
+
+    embedding_levels : int or array-like of int, default=None
+        The number of categories of each column in ``embedding_columns``
+        (one number for all of them, or one per column in the order
+        ``embedding_columns`` lists them), fixing the size of its table:
+        codes 0 to ``embedding_levels - 1`` are allowed. Declare it when the
+        first fit does not see every category, as when ``partial_fit``
+        trains on a stream (``len(encoder.categories_[i])`` of the
+        ``OrdinalEncoder`` that wrote the codes). None: the largest code in
+        the first fit plus one."""
 
 _COMMON_ATTRIBUTES = """\
 frequencies_ : ndarray of shape (n_periodic_columns, n_frequencies)
@@ -483,6 +494,7 @@ class MLPClassifier(_ClassifierBase):
         periodic_columns=None,
         embedding_columns=None,
         embedding_dim=16,
+        embedding_levels=None,
         class_weight=None,
         label_smoothing=0.0,
     ):
@@ -521,6 +533,7 @@ class MLPClassifier(_ClassifierBase):
             periodic_columns=periodic_columns,
             embedding_columns=embedding_columns,
             embedding_dim=embedding_dim,
+            embedding_levels=embedding_levels,
         )
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
@@ -796,6 +809,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
         periodic_columns=None,
         embedding_columns=None,
         embedding_dim=16,
+        embedding_levels=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -832,6 +846,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
             periodic_columns=periodic_columns,
             embedding_columns=embedding_columns,
             embedding_dim=embedding_dim,
+            embedding_levels=embedding_levels,
         )
         self.loss = loss
 
@@ -998,6 +1013,7 @@ default=None
         periodic_columns=None,
         embedding_columns=None,
         embedding_dim=16,
+        embedding_levels=None,
         threshold=0.5,
         pos_weight=None,
         label_smoothing=0.0,
@@ -1037,6 +1053,7 @@ default=None
             periodic_columns=periodic_columns,
             embedding_columns=embedding_columns,
             embedding_dim=embedding_dim,
+            embedding_levels=embedding_levels,
         )
         self.threshold = threshold
         self.pos_weight = pos_weight

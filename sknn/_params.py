@@ -73,6 +73,11 @@ CONSTRAINTS = {
     "periodic_columns": ["array-like", None],
     "embedding_columns": ["array-like", None],
     "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+    "embedding_levels": [
+        Interval(numbers.Integral, 1, None, closed="left"),
+        "array-like",
+        None,
+    ],
 }
 
 # the fitted attribute of each input-layer parameter of the engine
@@ -193,11 +198,13 @@ def check_network_size(est, layer_sizes, X, memory, inputs=None):
             j = int(np.argmax(levels))
             raise MemoryError(
                 f"The embedding tables of embedding_columns={list(codes)} hold "
-                f"{n_table:,} values (column {codes[j]} of X has codes up to "
-                f"{levels[j] - 1:,}, so {levels[j]:,} rows of {dim}); training "
-                f"them needs at least {n_table * size / 2**30:,.1f} GiB and the "
-                f"device has {memory / 2**30:,.1f} GiB. Number the categories "
-                "0, 1, 2, ... (sklearn.preprocessing.OrdinalEncoder does)."
+                f"{n_table:,} values (column {codes[j]} of X has {levels[j]:,} "
+                f"categories, codes up to {levels[j] - 1:,}, so {levels[j]:,} "
+                f"rows of {dim}); training them needs at least "
+                f"{n_table * size / 2**30:,.1f} GiB and the device has "
+                f"{memory / 2**30:,.1f} GiB. Number the categories 0, 1, 2, "
+                "... (sklearn.preprocessing.OrdinalEncoder does), and give "
+                "embedding_levels no more than there are."
             )
     need = n_params * size
     if need > memory:
@@ -324,11 +331,12 @@ def periodic_columns(est, n_features):
     return cols
 
 
-def code_levels(X, columns, levels=None):
+def code_levels(X, columns, levels=None, declared=False):
     """The number of levels of each code column of X (its largest code plus
     one), checking that the codes are whole numbers from 0, or -1 for an
-    unknown category (and, given the fitted ``levels``, below them); a
-    ValueError that names the column otherwise."""
+    unknown category (and, given ``levels``, below them: the fitted tables'
+    sizes, or with ``declared`` those ``embedding_levels`` gives a first
+    fit); a ValueError that names the column otherwise."""
     out = []
     for i, j in enumerate(columns):
         col = X[:, [j]]
@@ -346,16 +354,56 @@ def code_levels(X, columns, levels=None):
                 "for example with sklearn.preprocessing.OrdinalEncoder)."
             )
         top = int(col.max())
+        if levels is not None and top >= levels[i] and declared:
+            raise ValueError(
+                f"Column {j} of X holds the category code {top}, but "
+                f"embedding_levels gives it {levels[i]} categories (codes 0 to "
+                f"{levels[i] - 1}); raise embedding_levels, or give categories "
+                "the network should not learn the code -1."
+            )
         if levels is not None and top >= levels[i]:
             raise ValueError(
                 f"Column {j} of X holds the category code {top}, but the network "
                 f"was fitted with {levels[i]} levels there (codes 0 to "
                 f"{levels[i] - 1}); the tables cannot grow after the first "
                 "fit (partial_fit included): give unseen categories the code "
-                "-1, or fit a new network (warm_start=False)."
+                "-1, or fit a new network (warm_start=False) with the number "
+                "of every column's categories declared in embedding_levels."
             )
         out.append(max(top + 1, 1))
     return out if levels is None else list(levels)
+
+
+def embedding_levels(est, codes):
+    """``embedding_levels`` as one number per column of ``codes`` (the
+    sorted code columns), or None when it is None or nothing is embedded;
+    a list pairs with ``embedding_columns`` in the order it lists them."""
+    value = est.embedding_levels
+    if value is None:
+        return None
+    if isinstance(value, numbers.Integral):
+        return [int(value)] * codes.size if codes.size else None
+    arr = np.asarray(value)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr < 1).any():
+        raise ValueError(
+            "embedding_levels must be None, a whole number of categories of "
+            "at least 1 for every embedded column, or one such number per "
+            f"column of embedding_columns; got {value!r}."
+        )
+    if not codes.size:
+        return None
+    given = np.asarray(est.embedding_columns)
+    if given.dtype == bool:
+        given = np.flatnonzero(given)
+    if arr.size != codes.size:
+        raise ValueError(
+            f"embedding_levels has {arr.size} entries for the {codes.size} "
+            f"columns of embedding_columns={given.tolist()}; give one number "
+            "of categories per column, in the order embedding_columns lists "
+            "them."
+        )
+    by_column = dict(zip(given.astype(np.int64).tolist(), arr.tolist()))
+    return [int(by_column[c]) for c in codes.tolist()]
 
 
 def input_layers(est, X, fitted=None):
@@ -364,8 +412,9 @@ def input_layers(est, X, fitted=None):
     all) and ``embed`` None or ``(code columns, levels, embedding_dim)``;
     None when there are no input layers.  ``fitted``: the fitted network's
     (code columns, levels), which training on keeps (and checks X against)
-    when the code columns are the same; otherwise the levels are read off
-    X, and the caller's check of the input layers refuses the change."""
+    when the code columns are the same; otherwise the levels are those
+    ``embedding_levels`` declares, or read off X (a change of the input
+    layers that the caller's check then refuses)."""
     n_features = X.shape[1]
     k = int(est.n_frequencies)
     cols = periodic_columns(est, n_features)  # checked even when k is 0
@@ -373,11 +422,20 @@ def input_layers(est, X, fitted=None):
     if not cols.size:
         k = 0  # no column to make periodic features of
     embed = None
+    declared = embedding_levels(est, codes)  # checked even with no columns
     if codes.size:
         levels = None
         if fitted is not None and list(fitted[0]) == codes.tolist():
             levels = fitted[1]
-        found = code_levels(X, codes, levels)
+            if declared is not None and list(declared) != list(levels):
+                raise ValueError(
+                    f"embedding_levels={est.embedding_levels!r} asks for tables "
+                    f"of {declared} categories, but the fitted network's tables "
+                    f"have {list(levels)}, and they cannot change while "
+                    "training goes on (warm_start, partial_fit). Fit a new "
+                    "network (warm_start=False) to change them."
+                )
+        found = code_levels(X, codes, levels or declared, levels is None)
         embed = (tuple(codes.tolist()), tuple(found), int(est.embedding_dim))
     if not (k or est.input_scale or embed):
         return None

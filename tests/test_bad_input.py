@@ -685,6 +685,7 @@ BAD_PARAMS = {
     "periodic_columns": [[0, 99], [1, 1], [True], ["a"], 2.5, [[0, 1]]],
     "embedding_columns": [[0, 99], [1, 1], [True], ["a"], 2.5, [[0, 1]]],
     "embedding_dim": [0, -1, 2.5, "wide"],
+    "embedding_levels": [0, -1, 2.5, "many", [0], [2.5], [[3]]],
 }
 
 

@@ -209,10 +209,89 @@ def test_other_code_columns_need_a_new_network(columns, how):
         getattr(clf, "fit" if how == "warm_start" else "partial_fit")(X, y)
 
 
+def test_declared_levels_let_partial_fit_learn_later_categories():
+    """A stream whose first batch holds half of a column's categories: the
+    tables are sized by the first fit unless embedding_levels says more,
+    and then the later categories are learned (their rows move)."""
+    X, y, _ = _data(600)
+    early = X[:, 1] < 20
+    first = (X[early], y[early])
+    plain = MLPClassifier((8,), random_state=0, **EMBED)
+    plain.partial_fit(*first, classes=[0, 1])
+    with pytest.raises(ValueError, match="declared in embedding_levels"):
+        plain.partial_fit(X, y)
+
+    clf = MLPClassifier(
+        (8,), learning_rate_init=0.01, random_state=0, embedding_levels=[40, 7], **EMBED
+    )
+    for _ in range(30):
+        clf.partial_fit(*first, classes=[0, 1])
+    assert [t.shape for t in clf.embeddings_] == [(40, 3), (7, 3)]
+    start = clf.embeddings_[0].copy()
+    before = clf.score(X[~early], y[~early])
+    for _ in range(30):
+        clf.partial_fit(X[~early], y[~early])
+    moved = np.abs(clf.embeddings_[0] - start).max(axis=1)
+    assert (moved[20:] > 1e-2).all()  # every later category was trained
+    assert clf.score(X[~early], y[~early]) > before + 0.15
+
+
+def test_declared_levels_pair_with_the_columns_as_listed():
+    X, y, _ = _data()
+    kw = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0, embedding_dim=3)
+    clf = MLPClassifier(embedding_columns=[4, 1], embedding_levels=[9, 50], **kw)
+    assert [t.shape[0] for t in clf.fit(X, y).embeddings_] == [50, 9]
+    mask = np.isin(np.arange(5), [1, 4])
+    clf = MLPClassifier(embedding_columns=mask, embedding_levels=[50, 9], **kw)
+    assert [t.shape[0] for t in clf.fit(X, y).embeddings_] == [50, 9]
+    # levels as found train the same network as no declaration
+    same = MLPClassifier(embedding_columns=[1, 4], embedding_levels=[40, 7], **kw)
+    found = MLPClassifier(embedding_columns=[1, 4], **kw)
+    np.testing.assert_array_equal(
+        same.fit(X, y).predict_proba(X), found.fit(X, y).predict_proba(X)
+    )
+
+
+@pytest.mark.parametrize(
+    "levels, match",
+    [
+        (
+            10,
+            "Column 1 of X holds the category code 39, but embedding_levels "
+            "gives it 10 categories",
+        ),
+        ([40], "embedding_levels has 1 entries for the 2 columns"),
+        ([40, 0], "embedding_levels must be None, a whole number"),
+        ([40.0, 7.0], "embedding_levels must be None, a whole number"),
+        (0, "embedding_levels"),
+    ],
+)
+def test_bad_declared_levels_name_the_parameter(levels, match):
+    X, y, _ = _data()
+    with pytest.raises(ValueError, match=match):
+        MLPClassifier((4,), max_iter=1, embedding_levels=levels, **EMBED).fit(X, y)
+
+
+def test_declared_levels_cannot_change_while_training_goes_on():
+    X, y, _ = _data()
+    clf = MLPClassifier((4,), max_iter=2, random_state=0, **EMBED).fit(X, y)
+    before = [t.copy() for t in clf.embeddings_]
+    clf.set_params(embedding_levels=[50, 7])
+    with pytest.raises(ValueError, match="embedding_levels=\\[50, 7\\] asks"):
+        clf.partial_fit(X, y)
+    for a, b in zip(before, clf.embeddings_):
+        np.testing.assert_array_equal(a, b)
+    clf.set_params(embedding_levels=[40, 7]).partial_fit(X, y)  # as fitted
+    clf.set_params(embedding_levels=[50, 7]).fit(X, y)  # a new network may
+    assert clf.embeddings_[0].shape == (50, 3)
+
+
 def test_huge_codes_are_refused_before_allocating():
     X, y, _ = _data()
     X[0, 1] = 1e11
-    with pytest.raises(MemoryError, match="column 1 of X has codes up to"):
+    with pytest.raises(
+        MemoryError, match="column 1 of X has 100,000,000,001 categories"
+    ):
         MLPClassifier((4,), max_iter=1, **EMBED).fit(X, y)
 
 
