@@ -50,6 +50,26 @@ def _is_dataframe(X):
     return hasattr(X, "iloc") and hasattr(X, "dtypes") and hasattr(X, "columns")
 
 
+def _is_polars(X):
+    return type(X).__module__.startswith("polars") and hasattr(X, "get_column")
+
+
+def _frame_column(X, name):
+    """Column ``name`` of a pandas or polars DataFrame: its values (float64
+    with NaN where missing, or objects) and whether it is categorical."""
+    if _is_polars(X):
+        import polars as pl
+
+        col = X.get_column(name)
+        if col.dtype.is_numeric() or col.dtype == pl.Boolean:
+            return col.cast(pl.Float64).to_numpy(), False
+        return np.array(col.to_list(), dtype=object), True
+    col = X[name]
+    if _is_numeric_dtype(col.dtype):
+        return col.to_numpy(dtype=np.float64, na_value=np.nan), False
+    return col.to_numpy(dtype=object), True
+
+
 def _is_numeric_dtype(dtype):
     # numpy and pandas extension dtypes both carry ``kind``: categories and
     # strings are 'O', nullable integers 'i', booleans 'b'.
@@ -146,20 +166,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def _columns(self, X, reset):
         """X as a list of 1-d arrays and a flag per column: categorical."""
-        if _is_dataframe(X):
+        if _is_dataframe(X) or _is_polars(X):
             validate_data(self, X, skip_check_array=True, reset=reset)
             cols, is_cat = [], []
             for name in X.columns:
-                col = X[name]
-                if _is_numeric_dtype(col.dtype):
-                    values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-                    if np.isinf(values).any():
-                        raise ValueError(f"Input column {name!r} contains infinity.")
-                    cols.append(values)
-                    is_cat.append(False)
-                else:
-                    cols.append(col.to_numpy(dtype=object))
-                    is_cat.append(True)
+                values, categorical = _frame_column(X, name)
+                if not categorical and np.isinf(values).any():
+                    raise ValueError(f"Input column {name!r} contains infinity.")
+                cols.append(values)
+                is_cat.append(categorical)
             return cols, is_cat
         X = validate_data(
             self, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan"
@@ -633,8 +648,9 @@ class _TabularBase(BaseEstimator):
 class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     __doc__ = f"""MLP classifier for tables: mixed dtypes and missing values.
 
-    Takes a pandas DataFrame as it comes (numeric, category, string and
-    object columns, NaN anywhere) or a numeric array, encodes it with
+    Takes a pandas or polars DataFrame as it comes (numeric, category,
+    string and object columns, missing values anywhere) or a numeric array,
+    encodes it with
     ``TabularPreprocessor`` and trains ``n_ensemble``
     :class:`MLPClassifier` networks whose class probabilities are averaged.
     The defaults are a recipe tuned on the "tuning" tables of
@@ -832,8 +848,9 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
 class TabularMLPRegressor(RegressorMixin, _TabularBase):
     __doc__ = f"""MLP regressor for tables: mixed dtypes and missing values.
 
-    Takes a pandas DataFrame as it comes (numeric, category, string and
-    object columns, NaN anywhere) or a numeric array, encodes it with
+    Takes a pandas or polars DataFrame as it comes (numeric, category,
+    string and object columns, missing values anywhere) or a numeric array,
+    encodes it with
     ``TabularPreprocessor``, standardises the target (weighted mean and
     standard deviation; predictions are mapped back) and trains
     ``n_ensemble`` :class:`MLPRegressor` networks whose predictions are

@@ -138,6 +138,32 @@ def test_classifier_dataframe_mixed_nan_unseen():
     assert clf.score(df, y) > 0.7
 
 
+def test_polars_frames_train_what_pandas_frames_train():
+    """A polars DataFrame (categorical, string with nulls, boolean, float
+    with nulls) is read as the same table in pandas: the same encoding and
+    the same probabilities, feature names included."""
+    pl = pytest.importorskip("polars")
+    df = _frame(200)
+    y = np.where(df["num"].fillna(0) + (df["str"] == "a") > 0.3, "yes", "no")
+    frame = pl.from_pandas(df)
+    assert frame.schema["cat"] == pl.Categorical and frame["str"].null_count() > 0
+    on_pandas = TabularMLPClassifier(**FAST).fit(df, y)
+    on_polars = TabularMLPClassifier(**FAST).fit(frame, y)
+    assert list(on_polars.feature_names_in_) == list(df.columns)
+    np.testing.assert_array_equal(
+        on_pandas.preprocessor_.transform(df), on_polars.preprocessor_.transform(frame)
+    )
+    test = _frame(20, seed=1)
+    np.testing.assert_array_equal(
+        on_pandas.predict_proba(test), on_polars.predict_proba(pl.from_pandas(test))
+    )
+    with pytest.raises(ValueError, match="feature names"):
+        on_polars.predict(frame.select(list(df.columns)[::-1]))
+    inf = frame.with_columns(pl.col("num").fill_null(float("inf")))
+    with pytest.raises(ValueError, match="column 'num' contains infinity"):
+        TabularMLPRegressor(**FAST).fit(inf, np.arange(200.0))
+
+
 def test_classifier_reproducible():
     df = _frame()
     y = (df["int"] > 2).astype(int)
