@@ -78,6 +78,56 @@ def _is_numeric_dtype(dtype):
     return getattr(dtype, "kind", "O") in "biuf"
 
 
+def _forced_categorical(value, names, n_features):
+    """The column indices ``categorical_features`` names ('from_dtype':
+    none), or a ValueError that names the parameter."""
+    if isinstance(value, str) and value == "from_dtype":
+        return set()
+    given = np.asarray(value)
+    if given.dtype == bool:
+        if given.shape != (n_features,):
+            raise ValueError(
+                "categorical_features as a boolean mask needs one value per "
+                f"column of X ({n_features}); got {value!r}."
+            )
+        return set(np.flatnonzero(given).tolist())
+    if given.ndim != 1:
+        raise ValueError(
+            "categorical_features must be 'from_dtype', a boolean mask, or a "
+            f"list of column indices or names; got {value!r}."
+        )
+    if given.size and given.dtype.kind in "OUS":
+        if names is None:
+            raise ValueError(
+                f"categorical_features={value!r} names columns, but X has no "
+                "column names (pass a DataFrame, or give column indices)."
+            )
+        position = {str(n): j for j, n in enumerate(names)}
+        unknown = [str(c) for c in given if str(c) not in position]
+        if unknown:
+            raise ValueError(
+                f"categorical_features names {unknown}, which are not columns "
+                f"of X (its columns: {[str(n) for n in names]})."
+            )
+        cols = [position[str(c)] for c in given]
+    elif given.size and given.dtype.kind not in "iu":
+        raise ValueError(
+            "categorical_features must be 'from_dtype', a boolean mask, or a "
+            f"list of column indices or names; got {value!r}."
+        )
+    else:
+        cols = given.astype(np.int64).tolist()
+        bad = [j for j in cols if not 0 <= j < n_features]
+        if bad:
+            raise ValueError(
+                f"categorical_features holds indices outside [0, {n_features}) "
+                f"for X with {n_features} columns: {value!r}."
+            )
+    if len(set(cols)) != len(cols):
+        raise ValueError(f"categorical_features repeats a column: {value!r}.")
+    return set(cols)
+
+
 def _missing_mask(values):
     import pandas as pd
 
@@ -116,6 +166,13 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         How columns with more than ``max_onehot`` levels are encoded, beside
         their log-frequency: binary digits of the level's index, or a
         column of category codes to embed.
+
+    categorical_features : 'from_dtype' or array-like, default='from_dtype'
+        Which columns are categorical. 'from_dtype': those whose dtype is
+        not numeric (category, string, object). Column indices, names (of a
+        DataFrame's columns) or a boolean mask add columns of numbers, such
+        as integer ids or codes, to those: their distinct values become the
+        levels.
 
     Attributes
     ----------
@@ -157,20 +214,32 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         "max_onehot": [Interval(numbers.Integral, 1, None, closed="left")],
         "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "high_cardinality": [StrOptions({"compact", "codes"})],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
     }
 
-    def __init__(self, max_onehot=255, clip=3.0, high_cardinality="compact"):
+    def __init__(
+        self,
+        max_onehot=255,
+        clip=3.0,
+        high_cardinality="compact",
+        categorical_features="from_dtype",
+    ):
         self.max_onehot = max_onehot
         self.clip = clip
         self.high_cardinality = high_cardinality
+        self.categorical_features = categorical_features
 
     def _columns(self, X, reset):
         """X as a list of 1-d arrays and a flag per column: categorical."""
         if _is_dataframe(X) or _is_polars(X):
             validate_data(self, X, skip_check_array=True, reset=reset)
+            names = list(X.columns)
+            forced = _forced_categorical(self.categorical_features, names, len(names))
             cols, is_cat = [], []
-            for name in X.columns:
+            for j, name in enumerate(names):
                 values, categorical = _frame_column(X, name)
+                if not categorical and j in forced:  # numbers as category keys
+                    values, categorical = values.astype(object), True
                 if not categorical and np.isinf(values).any():
                     raise ValueError(f"Input column {name!r} contains infinity.")
                 cols.append(values)
@@ -179,7 +248,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         X = validate_data(
             self, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan"
         )
-        return [X[:, j] for j in range(X.shape[1])], [False] * X.shape[1]
+        forced = _forced_categorical(self.categorical_features, None, X.shape[1])
+        cols = [
+            X[:, j].astype(object) if j in forced else X[:, j]
+            for j in range(X.shape[1])
+        ]
+        return cols, [j in forced for j in range(X.shape[1])]
 
     def fit(self, X, y=None):
         """Learn the medians, scales and category levels of X.
@@ -302,6 +376,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     def __setstate__(self, state):
         # pickled before category codes existed: the compact code, always
         state.setdefault("high_cardinality", "compact")
+        state.setdefault("categorical_features", "from_dtype")
         if "_num" in state:
             state.setdefault("code_columns_", np.zeros(0, dtype=np.int64))
         super().__setstate__(state)
@@ -379,6 +454,13 @@ _TABULAR_PARAMS = """\
         as one) are one-hot encoded, others get learned vectors (see
         ``embedding_dim``). 255 is the most levels
         ``HistGradientBoosting*`` treats natively.
+
+    categorical_features : 'from_dtype' or array-like, default='from_dtype'
+        Which columns are categorical. 'from_dtype': those whose dtype is
+        not numeric (category, string, object), as
+        ``HistGradientBoosting*`` reads a DataFrame. Column indices, names
+        or a boolean mask add columns of numbers, such as integer ids or
+        codes, to those: their distinct values become the levels.
 
     clip : float or None, default=3.0
         Scale of the smooth clipping of robust-scaled numeric columns.
@@ -481,6 +563,7 @@ class _TabularBase(BaseEstimator):
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
         "n_ensemble": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_onehot": [Interval(numbers.Integral, 1, None, closed="left")],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like"],
         "clip": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "embedding_dim": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "n_frequencies": [Interval(numbers.Integral, 0, None, closed="left")],
@@ -511,6 +594,7 @@ class _TabularBase(BaseEstimator):
         n_iter_no_change=40,
         n_ensemble=2,
         max_onehot=255,
+        categorical_features="from_dtype",
         clip=3.0,
         embedding_dim=128,
         n_frequencies=8,
@@ -537,6 +621,7 @@ class _TabularBase(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.n_ensemble = n_ensemble
         self.max_onehot = max_onehot
+        self.categorical_features = categorical_features
         self.clip = clip
         self.embedding_dim = embedding_dim
         self.n_frequencies = n_frequencies
@@ -592,6 +677,7 @@ class _TabularBase(BaseEstimator):
     def __setstate__(self, state):
         # pickled before embeddings existed: fitted with the compact code
         state.setdefault("embedding_dim", None)
+        state.setdefault("categorical_features", "from_dtype")
         super().__setstate__(state)
 
     def _can_stop_early(self, n_samples, y):
@@ -602,6 +688,7 @@ class _TabularBase(BaseEstimator):
         rng = check_random_state(self.random_state)
         self.preprocessor_ = TabularPreprocessor(
             max_onehot=self.max_onehot,
+            categorical_features=self.categorical_features,
             clip=self.clip,
             high_cardinality="compact" if self.embedding_dim is None else "codes",
         )
@@ -667,6 +754,11 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         2`` for two classes. A regulariser against over-confident
         probabilities; early stopping still scores the true labels.
 
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in every network's loss, multiplying
+        ``sample_weight`` (see ``MLPClassifier``); 'balanced' weighs each
+        class by ``n_samples / (n_classes * count)``.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -693,11 +785,16 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     """
 
     _mlp_class = MLPClassifier
-    _network_params = (*_TabularBase._network_params, "label_smoothing")
+    _network_params = (
+        *_TabularBase._network_params,
+        "label_smoothing",
+        "class_weight",
+    )
 
     _parameter_constraints = {
         **_TabularBase._parameter_constraints,
         "label_smoothing": LABEL_SMOOTHING,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -718,6 +815,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         n_iter_no_change=40,
         n_ensemble=2,
         max_onehot=255,
+        categorical_features="from_dtype",
         clip=3.0,
         embedding_dim=128,
         n_frequencies=8,
@@ -729,6 +827,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         n_threads=None,
         verbose=False,
         label_smoothing=0.1,
+        class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -746,6 +845,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
             n_iter_no_change=n_iter_no_change,
             n_ensemble=n_ensemble,
             max_onehot=max_onehot,
+            categorical_features=categorical_features,
             clip=clip,
             embedding_dim=embedding_dim,
             n_frequencies=n_frequencies,
@@ -758,6 +858,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
             verbose=verbose,
         )
         self.label_smoothing = label_smoothing
+        self.class_weight = class_weight
 
     def _can_stop_early(self, n_samples, y):
         # the stratified split needs two samples of every class and a

@@ -351,3 +351,63 @@ def test_unpickled_model_from_before_the_embeddings():
     assert old.preprocessor_.high_cardinality == "compact"
     np.testing.assert_array_equal(old.predict_proba(df), clf.predict_proba(df))
     clone(old).fit(df, y)
+
+
+def _id_table(n=600, seed=0):
+    """An integer id column (30 ids) whose effect has no order, and noise."""
+    rng = np.random.RandomState(seed)
+    ids = rng.randint(0, 30, n)
+    effect = np.random.RandomState(7).permutation(30) % 2
+    X = np.c_[rng.normal(size=n), ids]
+    return X, np.where(effect[ids] == 1, "odd", "even")
+
+
+def test_categorical_features_turns_integer_ids_into_levels():
+    X, y = _id_table()
+    df = pd.DataFrame({"noise": X[:, 0], "shop": X[:, 1].astype(int)})
+    kw = dict(FAST, max_iter=30)
+    as_number = TabularMLPClassifier(**kw).fit(df[:450], y[:450])
+    as_level = TabularMLPClassifier(categorical_features=["shop"], **kw)
+    as_level.fit(df[:450], y[:450])
+    assert as_level.preprocessor_.categorical_columns_ == [1]
+    assert as_level.score(df[450:], y[450:]) > 0.95
+    assert as_level.score(df[450:], y[450:]) > as_number.score(df[450:], y[450:]) + 0.2
+    # by index, by mask, and on a numpy array: the same encoding
+    want = TabularPreprocessor(categorical_features=["shop"]).fit_transform(df)
+    for value, data in [([1], df), ([False, True], df), ([1], X)]:
+        pre = TabularPreprocessor(categorical_features=value).fit(data)
+        np.testing.assert_array_equal(pre.transform(data), want)
+
+
+@pytest.mark.parametrize(
+    "value, data, match",
+    [
+        (["shops"], "frame", r"names \['shops'\], which are not columns"),
+        (["shop"], "array", "names columns, but X has no column names"),
+        ([2], "frame", r"indices outside \[0, 2\)"),
+        ([True], "frame", "boolean mask needs one value per column"),
+        ([1, 1], "frame", "repeats a column"),
+        ([[1]], "frame", "must be 'from_dtype'"),
+        ([1.5], "frame", "must be 'from_dtype'"),
+        ("all", "frame", "categorical_features"),
+    ],
+)
+def test_bad_categorical_features_name_the_parameter(value, data, match):
+    X, y = _id_table(60)
+    if data == "frame":
+        X = pd.DataFrame({"noise": X[:, 0], "shop": X[:, 1]})
+    with pytest.raises(ValueError, match=match):
+        TabularMLPClassifier(categorical_features=value, **FAST).fit(X, y)
+
+
+def test_class_weight_reaches_the_networks():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2))
+    y = np.where(X[:, 0] + 0.8 * rng.normal(size=400) > 1.6, "rare", "common")
+    plain = TabularMLPClassifier(**FAST).fit(X, y)
+    balanced = TabularMLPClassifier(class_weight="balanced", **FAST).fit(X, y)
+    assert all(net.class_weight == "balanced" for net in balanced.estimators_)
+    rare = y == "rare"
+    assert 0.03 < rare.mean() < 0.15
+    recall = [(m.predict(X)[rare] == "rare").mean() for m in (plain, balanced)]
+    assert recall[1] > recall[0] + 0.2
