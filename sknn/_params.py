@@ -280,9 +280,12 @@ def rows_per_product(est, n_samples):
     return min(size, n_samples)
 
 
-def _column_indices(value, name, n_features):
+def _column_indices(
+    value, name, n_features, forms="None, a boolean mask or a list of column indices"
+):
     """A column parameter (a boolean mask or a list of indices) as sorted
-    column indices, or a ValueError that names it."""
+    column indices, or a ValueError that names it (and the ``forms`` it
+    takes)."""
     cols = np.asarray(value)
     if cols.dtype == bool:
         if cols.shape != (n_features,):
@@ -292,10 +295,7 @@ def _column_indices(value, name, n_features):
             )
         return np.flatnonzero(cols)
     if cols.ndim != 1 or (cols.size and cols.dtype.kind not in "iu"):
-        raise ValueError(
-            f"{name} must be None, a boolean mask or a list of column "
-            f"indices; got {value!r}."
-        )
+        raise ValueError(f"{name} must be {forms}; got {value!r}.")
     cols = cols.astype(np.int64)
     if cols.size and (cols.min() < 0 or cols.max() >= n_features):
         raise ValueError(

@@ -29,7 +29,7 @@ from sklearn.utils.validation import (
 
 from ._classes import MLPClassifier, MLPRegressor
 from ._engine.compat import Interval, StrOptions
-from ._params import CONSTRAINTS, LABEL_SMOOTHING, SCHEDULES
+from ._params import CONSTRAINTS, LABEL_SMOOTHING, SCHEDULES, _column_indices
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor", "TabularPreprocessor"]
 
@@ -84,19 +84,7 @@ def _forced_categorical(value, names, n_features):
     if isinstance(value, str) and value == "from_dtype":
         return set()
     given = np.asarray(value)
-    if given.dtype == bool:
-        if given.shape != (n_features,):
-            raise ValueError(
-                "categorical_features as a boolean mask needs one value per "
-                f"column of X ({n_features}); got {value!r}."
-            )
-        return set(np.flatnonzero(given).tolist())
-    if given.ndim != 1:
-        raise ValueError(
-            "categorical_features must be 'from_dtype', a boolean mask, or a "
-            f"list of column indices or names; got {value!r}."
-        )
-    if given.size and given.dtype.kind in "OUS":
+    if given.ndim == 1 and given.size and given.dtype.kind in "OUS":
         if names is None:
             raise ValueError(
                 f"categorical_features={value!r} names columns, but X has no "
@@ -109,23 +97,12 @@ def _forced_categorical(value, names, n_features):
                 f"categorical_features names {unknown}, which are not columns "
                 f"of X (its columns: {[str(n) for n in names]})."
             )
-        cols = [position[str(c)] for c in given]
-    elif given.size and given.dtype.kind not in "iu":
-        raise ValueError(
-            "categorical_features must be 'from_dtype', a boolean mask, or a "
-            f"list of column indices or names; got {value!r}."
-        )
-    else:
-        cols = given.astype(np.int64).tolist()
-        bad = [j for j in cols if not 0 <= j < n_features]
-        if bad:
-            raise ValueError(
-                f"categorical_features holds indices outside [0, {n_features}) "
-                f"for X with {n_features} columns: {value!r}."
-            )
-    if len(set(cols)) != len(cols):
-        raise ValueError(f"categorical_features repeats a column: {value!r}.")
-    return set(cols)
+        if len(set(map(str, given))) != given.size:
+            raise ValueError(f"categorical_features repeats a column: {value!r}.")
+        return {position[str(c)] for c in given}
+    forms = "'from_dtype', a boolean mask, or a list of column indices or names"
+    cols = _column_indices(value, "categorical_features", n_features, forms)
+    return set(cols.tolist())
 
 
 def _missing_mask(values):
