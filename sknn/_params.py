@@ -381,7 +381,7 @@ def embedding_levels(est, codes):
     value = est.embedding_levels
     if value is None:
         return None
-    if isinstance(value, numbers.Integral):
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return [int(value)] * codes.size if codes.size else None
     arr = np.asarray(value)
     if arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr < 1).any():

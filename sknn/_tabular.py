@@ -17,6 +17,7 @@ from sklearn.base import (
     ClassifierMixin,
     RegressorMixin,
     TransformerMixin,
+    clone,
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
@@ -54,20 +55,42 @@ def _is_polars(X):
     return type(X).__module__.startswith("polars") and hasattr(X, "get_column")
 
 
-def _frame_column(X, name):
+def _objects(values):
+    """A 1-d object array of ``values`` (lists stay elements, not rows)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def _as_levels(values):
+    """Numbers named in ``categorical_features`` as category values, from
+    the column's own values (so that 64-bit ids stay apart); whole floats
+    become ints, so that 3 and 3.0 are one level."""
+    out = _objects(values)
+    for i, v in enumerate(out):
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            out[i] = int(v)
+    return out
+
+
+def _frame_column(X, name, forced=False):
     """Column ``name`` of a pandas or polars DataFrame: its values (float64
-    with NaN where missing, or objects) and whether it is categorical."""
+    with NaN where missing, or objects) and whether it is categorical
+    (``forced``: categorical whatever its dtype)."""
     if _is_polars(X):
         import polars as pl
 
         col = X.get_column(name)
-        if col.dtype.is_numeric() or col.dtype == pl.Boolean:
+        numeric = col.dtype.is_numeric() or col.dtype == pl.Boolean
+        if numeric and not forced:
             return col.cast(pl.Float64).to_numpy(), False
-        return np.array(col.to_list(), dtype=object), True
+        return (_as_levels if numeric else _objects)(col.to_list()), True
     col = X[name]
-    if _is_numeric_dtype(col.dtype):
+    numeric = _is_numeric_dtype(col.dtype)
+    if numeric and not forced:
         return col.to_numpy(dtype=np.float64, na_value=np.nan), False
-    return col.to_numpy(dtype=object), True
+    values = col.to_numpy(dtype=object)
+    return (_as_levels(values) if numeric else values), True
 
 
 def _is_numeric_dtype(dtype):
@@ -109,6 +132,9 @@ def _missing_mask(values):
     import pandas as pd
 
     return np.asarray(pd.isna(values), dtype=bool)
+
+
+_STATE = ("_num", "_cat")  # TabularPreprocessor's private fitted state
 
 
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
@@ -214,9 +240,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             forced = _forced_categorical(self.categorical_features, names, len(names))
             cols, is_cat = [], []
             for j, name in enumerate(names):
-                values, categorical = _frame_column(X, name)
-                if not categorical and j in forced:  # numbers as category keys
-                    values, categorical = values.astype(object), True
+                values, categorical = _frame_column(X, name, j in forced)
                 if not categorical and np.isinf(values).any():
                     raise ValueError(f"Input column {name!r} contains infinity.")
                 cols.append(values)
@@ -227,8 +251,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         )
         forced = _forced_categorical(self.categorical_features, None, X.shape[1])
         cols = [
-            X[:, j].astype(object) if j in forced else X[:, j]
-            for j in range(X.shape[1])
+            _as_levels(X[:, j]) if j in forced else X[:, j] for j in range(X.shape[1])
         ]
         return cols, [j in forced for j in range(X.shape[1])]
 
@@ -249,6 +272,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         self._validate_params()
+        # fitted on a fresh copy, taken over only when the fit succeeds: a
+        # failed refit leaves the fitted state as it was
+        fitted = clone(self)._fit(X)
+        for name in [k for k in vars(self) if k.endswith("_") or k in _STATE]:
+            delattr(self, name)
+        vars(self).update(vars(fitted))
+        return self
+
+    def _fit(self, X):
         cols, is_cat = self._columns(X, reset=True)
         self.numeric_columns_ = [j for j, c in enumerate(is_cat) if not c]
         self.categorical_columns_ = [j for j, c in enumerate(is_cat) if c]
@@ -434,8 +466,8 @@ _TABULAR_PARAMS = """\
 
     categorical_features : 'from_dtype' or array-like, default='from_dtype'
         Which columns are categorical. 'from_dtype': those whose dtype is
-        not numeric (category, string, object), as
-        ``HistGradientBoosting*`` reads a DataFrame. Column indices, names
+        not numeric (category, string, object; ``HistGradientBoosting*``
+        takes category columns only). Column indices, names
         or a boolean mask add columns of numbers, such as integer ids or
         codes, to those: their distinct values become the levels.
 
@@ -632,11 +664,11 @@ class _TabularBase(BaseEstimator):
         "input_scale",
     )
 
-    def _network(self, n_samples, seed, y):
-        codes = self.preprocessor_.code_columns_
+    def _network(self, pre, n_samples, seed, y):
+        codes = pre.code_columns_
         net = self._mlp_class(
             **{name: getattr(self, name) for name in self._network_params},
-            periodic_columns=self.preprocessor_.continuous_columns_,
+            periodic_columns=pre.continuous_columns_,
             embedding_columns=codes if codes.size else None,
             embedding_dim=self.embedding_dim or 128,
             batch_size=min(self.batch_size, n_samples),
@@ -661,29 +693,38 @@ class _TabularBase(BaseEstimator):
         # too small a validation set cannot be split off: train on all of it
         return self.early_stopping and n_samples >= 20
 
-    def _fit_networks(self, X, y, sample_weight):
+    def _fit_networks(self, X, y, sample_weight, **fitted):
+        """Fit the preprocessor and the networks, then set them (and
+        ``fitted``, more attributes) together: a fit that fails leaves the
+        fitted model as it was."""
         rng = check_random_state(self.random_state)
-        self.preprocessor_ = TabularPreprocessor(
+        pre = TabularPreprocessor(
             max_onehot=self.max_onehot,
             categorical_features=self.categorical_features,
             clip=self.clip,
             high_cardinality="compact" if self.embedding_dim is None else "codes",
         )
-        Xt = self.preprocessor_.fit_transform(X)
-        self.n_features_in_ = self.preprocessor_.n_features_in_
-        if hasattr(self.preprocessor_, "feature_names_in_"):
-            self.feature_names_in_ = self.preprocessor_.feature_names_in_
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
+        Xt = pre.fit_transform(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, Xt)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_ensemble)
-        self.estimators_ = []
+        nets = []
         for seed in seeds:
-            net = self._network(Xt.shape[0], int(seed), y)
+            net = self._network(pre, Xt.shape[0], int(seed), y)
             net.fit(Xt, y, sample_weight=sample_weight)
-            self.estimators_.append(_predict_in_float64(net))
-        self.n_iter_ = max(net.n_iter_ for net in self.estimators_)
+            nets.append(_predict_in_float64(net))
+        fitted.update(
+            preprocessor_=pre,
+            n_features_in_=pre.n_features_in_,
+            estimators_=nets,
+            n_iter_=max(net.n_iter_ for net in nets),
+        )
+        if hasattr(pre, "feature_names_in_"):
+            fitted["feature_names_in_"] = pre.feature_names_in_
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        for name, value in fitted.items():
+            setattr(self, name, value)
         return self
 
     @staticmethod
@@ -1006,9 +1047,9 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
         else:
             mean, scale = y.mean(axis=0), y.std(axis=0)
         scale = np.where(scale > 0, scale, 1.0)
-        self.y_mean_, self.y_scale_ = mean, scale
-        self._fit_networks(X, (y - mean) / scale, sample_weight)
-        return self
+        return self._fit_networks(
+            X, (y - mean) / scale, sample_weight, y_mean_=mean, y_scale_=scale
+        )
 
     def predict(self, X):
         """Predict with the average of the networks.

@@ -411,3 +411,38 @@ def test_class_weight_reaches_the_networks():
     assert 0.03 < rare.mean() < 0.15
     recall = [(m.predict(X)[rare] == "rare").mean() for m in (plain, balanced)]
     assert recall[1] > recall[0] + 0.2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [dict(class_weight={"no such class": 1.0}), dict(categorical_features=["zz"])],
+)
+def test_a_failed_refit_leaves_the_fitted_model_as_it_was(bad):
+    df = _frame(120)
+    y = np.where(df["num"].fillna(0) > 0, "yes", "no")
+    clf = TabularMLPClassifier(**FAST).fit(df, y)
+    before = clf.predict_proba(df)
+    good = {k: clf.get_params()[k] for k in bad}
+    with pytest.raises(ValueError):
+        clf.set_params(**bad).fit(df.assign(num=df["num"] * 100), y)
+    np.testing.assert_array_equal(clf.set_params(**good).predict_proba(df), before)
+    pre = clf.preprocessor_
+    with pytest.raises(ValueError, match="categorical_features"):
+        pre.set_params(categorical_features=["zz"]).fit(df[["num"]])
+    assert pre.n_features_in_ == 5 and list(pre.feature_names_in_) == list(df.columns)
+
+
+def test_named_integer_ids_keep_every_bit_and_polars_lists_are_levels():
+    ids = np.array([2**53, 2**53 + 1, 5, 6] * 10, dtype=np.int64)
+    frame = pd.DataFrame({"id": ids})
+    pre = TabularPreprocessor(categorical_features=["id"]).fit(frame)
+    assert pre.transform(frame).shape == (40, 4)  # four levels, none merged
+    # a float copy of small ids reads as the same levels as the ints
+    small = pd.DataFrame({"id": ids % 7})
+    pre = TabularPreprocessor(categorical_features=["id"]).fit(small)
+    np.testing.assert_array_equal(
+        pre.transform(small), pre.transform(small.astype(float))
+    )
+    pl = pytest.importorskip("polars")
+    lists = pl.DataFrame({"l": [[1, 2], [3, 4]] * 3})
+    assert TabularPreprocessor().fit(lists).transform(lists).shape == (6, 2)
