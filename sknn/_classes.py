@@ -255,7 +255,8 @@ default='auto'
         first fit does not see every category, as when ``partial_fit``
         trains on a stream (``len(encoder.categories_[i])`` of the
         ``OrdinalEncoder`` that wrote the codes). None: the largest code in
-        the first fit plus one."""
+        the first fit plus one. Declaring it with ``embedding_columns=None``
+        is an error (there is no table to size)."""
 
 _COMMON_ATTRIBUTES = """\
 frequencies_ : ndarray of shape (n_periodic_columns, n_frequencies)

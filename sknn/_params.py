@@ -374,6 +374,16 @@ def code_levels(X, columns, levels=None, declared=False):
     return out if levels is None else list(levels)
 
 
+def _check_columns_given(est):
+    if est.embedding_columns is None:
+        raise ValueError(
+            f"embedding_levels={est.embedding_levels!r} declares the sizes of "
+            "embedding tables, but embedding_columns is None: name the columns "
+            "of X that hold category codes in embedding_columns, or leave "
+            "embedding_levels at None."
+        )
+
+
 def embedding_levels(est, codes):
     """``embedding_levels`` as one number per column of ``codes`` (the
     sorted code columns), or None when it is None or nothing is embedded;
@@ -382,6 +392,7 @@ def embedding_levels(est, codes):
     if value is None:
         return None
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        _check_columns_given(est)
         return [int(value)] * codes.size if codes.size else None
     arr = np.asarray(value)
     if arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr < 1).any():
@@ -390,6 +401,7 @@ def embedding_levels(est, codes):
             "at least 1 for every embedded column, or one such number per "
             f"column of embedding_columns; got {value!r}."
         )
+    _check_columns_given(est)
     if not codes.size:
         return None
     given = np.asarray(est.embedding_columns)
@@ -428,12 +440,16 @@ def input_layers(est, X, fitted=None):
         if fitted is not None and list(fitted[0]) == codes.tolist():
             levels = fitted[1]
             if declared is not None and list(declared) != list(levels):
+                # name the first column that differs: the lists themselves are
+                # in column order, which need not be the order the user gave
+                i = next(i for i, (a, b) in enumerate(zip(declared, levels)) if a != b)
                 raise ValueError(
-                    f"embedding_levels={est.embedding_levels!r} asks for tables "
-                    f"of {declared} categories, but the fitted network's tables "
-                    f"have {list(levels)}, and they cannot change while "
-                    "training goes on (warm_start, partial_fit). Fit a new "
-                    "network (warm_start=False) to change them."
+                    f"embedding_levels={est.embedding_levels!r} asks for "
+                    f"{declared[i]} categories in column {codes[i]} of X, but "
+                    f"the fitted network's table there has {levels[i]}, and "
+                    "the tables cannot change while training goes on "
+                    "(warm_start, partial_fit). Fit a new network "
+                    "(warm_start=False) to change them."
                 )
         found = code_levels(X, codes, levels or declared, levels is None)
         embed = (tuple(codes.tolist()), tuple(found), int(est.embedding_dim))

@@ -73,19 +73,39 @@ def _as_levels(values):
     return out
 
 
-def _frame_column(X, name, forced=False):
+_DAY_US = 86_400_000_000  # microseconds in a day
+
+
+def _days(values):
+    """datetime64 values as days since 1970-01-01 (timedelta64: as days),
+    float64 with NaN for NaT: a date is a number, so that a model can put
+    dates it has not seen between those it has (as levels it could not)."""
+    kind = "datetime64" if values.dtype.kind == "M" else "timedelta64"
+    days = values.astype(f"{kind}[us]").view(np.int64) / _DAY_US
+    return np.where(np.isnat(values), np.nan, days)
+
+
+def _frame_column(X, name, forced=False, dates=True):
     """Column ``name`` of a pandas or polars DataFrame: its values (float64
     with NaN where missing, or objects) and whether it is categorical
-    (``forced``: categorical whatever its dtype)."""
+    (``forced``: categorical whatever its dtype).  Dates, times and
+    durations are numbers of days (``dates=False``, as models pickled
+    before that read them: categories)."""
     if _is_polars(X):
         import polars as pl
 
         col = X.get_column(name)
         numeric = col.dtype.is_numeric() or col.dtype == pl.Boolean
+        if dates and not forced and col.dtype.is_temporal() and col.dtype != pl.Time:
+            return _days(col.to_numpy()), False  # time zones: in UTC
         if numeric and not forced:
             return col.cast(pl.Float64).to_numpy(), False
         return (_as_levels if numeric else _objects)(col.to_list()), True
     col = X[name]
+    if dates and not forced and getattr(col.dtype, "kind", "O") in "Mm":
+        if getattr(col.dtype, "tz", None) is not None:
+            col = col.dt.tz_convert("UTC").dt.tz_localize(None)
+        return _days(col.to_numpy()), False
     numeric = _is_numeric_dtype(col.dtype)
     if numeric and not forced:
         return col.to_numpy(dtype=np.float64, na_value=np.nan), False
@@ -134,7 +154,8 @@ def _missing_mask(values):
     return np.asarray(pd.isna(values), dtype=bool)
 
 
-_STATE = ("_num", "_cat")  # TabularPreprocessor's private fitted state
+# TabularPreprocessor's private fitted state
+_STATE = ("_num", "_cat", "_dates_as_days")
 
 
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
@@ -153,7 +174,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     training get all-zero bits) or, with ``'codes'``, one column of integer
     codes for a network's ``embedding_columns`` (``code_columns_``): 0, 1,
     ... for the levels seen in training, -1 for the others (which the
-    network reads as a zero vector). A numpy array is read as all-numeric.
+    network reads as a zero vector). Date, datetime and duration columns
+    (pandas ``datetime64``, time zones read in UTC, and ``timedelta64``;
+    polars ``Date``, ``Datetime``, ``Duration``) are numeric: days since
+    1970-01-01, or days. A numpy array is read as all-numeric.
 
     Parameters
     ----------
@@ -240,7 +264,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             forced = _forced_categorical(self.categorical_features, names, len(names))
             cols, is_cat = [], []
             for j, name in enumerate(names):
-                values, categorical = _frame_column(X, name, j in forced)
+                values, categorical = _frame_column(
+                    X, name, j in forced, getattr(self, "_dates_as_days", True)
+                )
                 if not categorical and np.isinf(values).any():
                     raise ValueError(f"Input column {name!r} contains infinity.")
                 cols.append(values)
@@ -281,6 +307,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return self
 
     def _fit(self, X):
+        self._dates_as_days = True
         cols, is_cat = self._columns(X, reset=True)
         self.numeric_columns_ = [j for j, c in enumerate(is_cat) if not c]
         self.categorical_columns_ = [j for j, c in enumerate(is_cat) if c]
@@ -388,6 +415,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         state.setdefault("categorical_features", "from_dtype")
         if "_num" in state:
             state.setdefault("code_columns_", np.zeros(0, dtype=np.int64))
+            # fitted before dates were numbers: its date columns are levels
+            state.setdefault("_dates_as_days", False)
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

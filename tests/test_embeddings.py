@@ -272,13 +272,32 @@ def test_bad_declared_levels_name_the_parameter(levels, match):
         MLPClassifier((4,), max_iter=1, embedding_levels=levels, **EMBED).fit(X, y)
 
 
+def test_declared_levels_without_columns_are_refused():
+    X, y, _ = _data()
+    with pytest.raises(
+        ValueError, match="embedding_levels=10 declares.*embedding_columns is None"
+    ):
+        MLPClassifier((4,), max_iter=1, embedding_levels=10).fit(X, y)
+    # no columns listed is no table to size: nothing to refuse
+    MLPClassifier((4,), max_iter=1, embedding_columns=[], embedding_levels=10).fit(X, y)
+
+
 def test_declared_levels_cannot_change_while_training_goes_on():
     X, y, _ = _data()
     clf = MLPClassifier((4,), max_iter=2, random_state=0, **EMBED).fit(X, y)
     before = [t.copy() for t in clf.embeddings_]
     clf.set_params(embedding_levels=[50, 7])
-    with pytest.raises(ValueError, match="embedding_levels=\\[50, 7\\] asks"):
+    with pytest.raises(
+        ValueError,
+        match="embedding_levels=\\[50, 7\\] asks for 50 categories in column 1 "
+        "of X, but the fitted network's table there has 40",
+    ):
         clf.partial_fit(X, y)
+    # listed in another order than the columns': the column is still named
+    clf.set_params(embedding_columns=[4, 1], embedding_levels=[9, 40])
+    with pytest.raises(ValueError, match="asks for 9 categories in column 4 of X"):
+        clf.partial_fit(X, y)
+    clf.set_params(embedding_columns=EMBED["embedding_columns"])
     for a, b in zip(before, clf.embeddings_):
         np.testing.assert_array_equal(a, b)
     clf.set_params(embedding_levels=[40, 7]).partial_fit(X, y)  # as fitted

@@ -446,3 +446,59 @@ def test_named_integer_ids_keep_every_bit_and_polars_lists_are_levels():
     pl = pytest.importorskip("polars")
     lists = pl.DataFrame({"l": [[1, 2], [3, 4]] * 3})
     assert TabularPreprocessor().fit(lists).transform(lists).shape == (6, 2)
+
+
+def _dated(n=300, seed=0):
+    """A date, the same date in a time zone, a duration and a target that
+    rises with the date."""
+    rng = np.random.RandomState(seed)
+    day = rng.randint(0, 700, n)
+    when = pd.Timestamp("2024-01-01") + pd.to_timedelta(day, unit="D")
+    df = pd.DataFrame(
+        {
+            "when": when,
+            "zoned": when.tz_localize("Europe/Berlin"),
+            "took": pd.to_timedelta(rng.randint(1, 30, n), unit="h"),
+        }
+    )
+    df.loc[::13, "when"] = pd.NaT
+    return df, day / 100.0 + 0.1 * rng.normal(size=n)
+
+
+def test_dates_and_durations_are_numbers():
+    """Dates, zoned dates and durations are read as numbers of days, so a
+    model places dates it never saw between those it did; pandas and
+    polars frames give the same numbers; named in categorical_features a
+    date is a level."""
+    df, y = _dated()
+    pre = TabularPreprocessor().fit(df)
+    assert pre.categorical_columns_ == [] and pre.numeric_columns_ == [0, 1, 2]
+    median, scale, indicator = pre._num[0]
+    assert median == (df["when"].median() - pd.Timestamp("1970-01-01")).days
+    assert indicator  # NaT is a missing value
+    pl = pytest.importorskip("polars")
+    np.testing.assert_array_equal(pre.transform(df), pre.transform(pl.from_pandas(df)))
+    seen = df["when"].dt.day % 2 == 0
+    reg = TabularMLPRegressor(**FAST).fit(df[seen], y[seen])
+    unseen = ~seen & df["when"].notna()
+    assert reg.score(df[unseen], y[unseen]) > 0.9
+    levels = TabularPreprocessor(categorical_features=["when"]).fit(df)
+    assert levels.categorical_columns_ == [0]
+
+
+def test_unpickled_preprocessor_from_before_dates_were_numbers():
+    """A preprocessor fitted when dates were levels (each date's text a
+    category) reads them as levels, its encoding unchanged; refitted, it
+    reads them as numbers."""
+    df, _ = _dated(60)
+    df = df[["when", "took"]].assign(x=np.arange(60.0))
+    as_objects = df.astype({"when": object, "took": object})
+    state = TabularPreprocessor().fit(as_objects).__getstate__()
+    del state["_dates_as_days"]  # what a fit before this release pickled
+    old = TabularPreprocessor.__new__(TabularPreprocessor)
+    old.__setstate__(state)
+    assert old.categorical_columns_ == [0, 1]
+    np.testing.assert_array_equal(
+        old.transform(df), TabularPreprocessor().fit(as_objects).transform(as_objects)
+    )
+    assert old.fit(df).categorical_columns_ == []
