@@ -9,7 +9,7 @@ from ._classes import MLPClassifier, MLPRegressor, MultiLabelMLP
 from ._display import HiddenUnitsDisplay, TrainingCurveDisplay
 from ._onnx import to_onnx
 from ._skl2onnx import register_skl2onnx
-from ._tabular import TabularMLPClassifier, TabularMLPRegressor
+from ._tabular import TabularMLPClassifier, TabularMLPRegressor, TabularPreprocessor
 from ._version import __version__
 
 # Public classes are documented, pickled and listed by skops as sknn.<Name>;
@@ -23,6 +23,7 @@ for _cls in (
     MultiLabelMLP,
     TabularMLPClassifier,
     TabularMLPRegressor,
+    TabularPreprocessor,
     TrainingCurveDisplay,
 ):
     _cls.__module__ = __name__
@@ -36,6 +37,7 @@ __all__ = [
     "MultiLabelMLP",
     "TabularMLPClassifier",
     "TabularMLPRegressor",
+    "TabularPreprocessor",
     "TrainingCurveDisplay",
     "__version__",
     "register_skl2onnx",

@@ -12,6 +12,7 @@ average their predictions. No torch here: the networks are the public
 import numbers
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -154,6 +155,8 @@ def _missing_mask(values):
     return np.asarray(pd.isna(values), dtype=bool)
 
 
+_MISSING = "\x00missing"  # the level of missing values, apart from any text
+
 # TabularPreprocessor's private fitted state
 _STATE = ("_num", "_cat", "_dates_as_days")
 
@@ -228,13 +231,21 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         unless ``high_cardinality='codes'`` and a column has more than
         ``max_onehot`` levels).
 
+    See Also
+    --------
+    TabularMLPClassifier : This encoding and an ensemble of networks.
+    TabularMLPRegressor : The same for regression.
+
     Examples
     --------
     >>> import numpy as np
-    >>> from sknn._tabular import TabularPreprocessor
+    >>> from sknn import TabularPreprocessor
     >>> X = np.array([[1.0, 0.0], [2.0, np.nan], [3.0, 10.0], [4.0, 20.0]])
-    >>> TabularPreprocessor().fit_transform(X).shape
+    >>> pre = TabularPreprocessor().fit(X)
+    >>> pre.transform(X).shape
     (4, 3)
+    >>> pre.get_feature_names_out().tolist()
+    ['x0', 'x1', 'missingindicator_x1']
     """
 
     _parameter_constraints = {
@@ -260,6 +271,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         """X as a list of 1-d arrays and a flag per column: categorical."""
         if _is_dataframe(X) or _is_polars(X):
             validate_data(self, X, skip_check_array=True, reset=reset)
+            for size, what in zip(X.shape, ("sample(s)", "feature(s)")):
+                if size == 0:  # the message check_array gives an array
+                    raise ValueError(
+                        f"Found array with 0 {what} (shape={tuple(X.shape)}) "
+                        f"while a minimum of 1 is required by {type(self).__name__}."
+                    )
             names = list(X.columns)
             forced = _forced_categorical(self.categorical_features, names, len(names))
             cols, is_cat = [], []
@@ -349,7 +366,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     @staticmethod
     def _cat_keys(values):
         keys = np.array([str(v) for v in values], dtype=object)
-        keys[_missing_mask(values)] = "\x00missing"
+        keys[_missing_mask(values)] = _MISSING
         return keys
 
     def transform(self, X):
@@ -367,6 +384,66 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "_num")
         return self._encode(X)[0]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the columns of the transformed matrix.
+
+        A numeric column keeps its name, and its missing-value indicator is
+        ``missingindicator_<name>``; a one-hot column is ``<name>_<level>``
+        (``<name>_nan`` for missing); a column of many levels gives
+        ``<name>_frequency`` and ``<name>_code`` or ``<name>_bit0``, ...
+        (``high_cardinality``).
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Names of the input columns; None: ``feature_names_in_``, or
+            ``x0``, ``x1``, ... when X had no column names.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per column of :meth:`transform`'s output.
+        """
+        check_is_fitted(self, "_num")
+        names = self._input_names(input_features)
+        out = []
+        for j, (_, _, indicator) in zip(self.numeric_columns_, self._num):
+            out.append(names[j])
+            if indicator:
+                out.append(f"missingindicator_{names[j]}")
+        for j, (mapping, onehot, _) in zip(self.categorical_columns_, self._cat):
+            if onehot:
+                out += [
+                    f"{names[j]}_{'nan' if key == _MISSING else key}" for key in mapping
+                ]
+                continue
+            out.append(f"{names[j]}_frequency")
+            if self.high_cardinality == "codes":
+                out.append(f"{names[j]}_code")
+            else:
+                n_bits = int(np.ceil(np.log2(len(mapping) + 1)))
+                out += [f"{names[j]}_bit{b}" for b in range(n_bits)]
+        return np.asarray(out, dtype=object)
+
+    def _input_names(self, input_features):
+        fitted = getattr(self, "feature_names_in_", None)
+        if input_features is None:
+            if fitted is not None:
+                return [str(n) for n in fitted]
+            return [f"x{j}" for j in range(self.n_features_in_)]
+        given = np.asarray(input_features, dtype=object)
+        if given.ndim != 1 or given.size != self.n_features_in_:
+            raise ValueError(
+                f"input_features should have length equal to number of features "
+                f"({self.n_features_in_}), got {given.size}."
+            )
+        if fitted is not None and not np.array_equal(given, fitted):
+            raise ValueError(
+                f"input_features is not equal to feature_names_in_: got "
+                f"{given.tolist()}, fitted with {list(fitted)}."
+            )
+        return [str(n) for n in given]
 
     def _encode(self, X):
         """The encoded matrix and the positions of its code columns."""
@@ -513,7 +590,7 @@ _TABULAR_PARAMS = """\
         on the benchmark's tuning tables with such columns; there and on
         the held-out ones the vectors had 24 % and 13 % less error than
         the compact code. None: the compact code (see
-        ``TabularPreprocessor``).
+        :class:`TabularPreprocessor`).
 
     n_frequencies : int, default=8
         Learned periodic features per continuous numeric column (the
@@ -733,6 +810,9 @@ class _TabularBase(BaseEstimator):
             clip=self.clip,
             high_cardinality="compact" if self.embedding_dim is None else "codes",
         )
+        # the networks read arrays, whatever set_config(transform_output=...)
+        # asks of transformers
+        pre.set_output(transform="default")
         Xt = pre.fit_transform(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, Xt)
@@ -760,6 +840,8 @@ class _TabularBase(BaseEstimator):
     def _check_y(y):
         if y is None:
             raise ValueError("requires y to be passed, but the target y is None")
+        if sp.issparse(y):  # a sparse label indicator matrix: the networks'
+            return y
         y = np.asarray(y)
         if np.iscomplexobj(y):
             raise ValueError("Complex data not supported: y has complex values.")
@@ -769,7 +851,8 @@ class _TabularBase(BaseEstimator):
 
     def _transform(self, X):
         check_is_fitted(self, "estimators_")
-        return self.preprocessor_.transform(X)
+        # an array, whatever set_output or transform_output asks of transform
+        return self.preprocessor_._encode(X)[0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -785,7 +868,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     Takes a pandas or polars DataFrame as it comes (numeric, category,
     string and object columns, missing values anywhere) or a numeric array,
     encodes it with
-    ``TabularPreprocessor`` and trains ``n_ensemble``
+    :class:`TabularPreprocessor` and trains ``n_ensemble``
     :class:`MLPClassifier` networks whose class probabilities are averaged.
     The defaults are a recipe tuned on the "tuning" tables of
     ``benchmarks/bench_tabular.py``.
@@ -908,6 +991,8 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         self.class_weight = class_weight
 
     def _can_stop_early(self, n_samples, y):
+        if y.ndim == 2:  # multilabel: the split is not stratified
+            return super()._can_stop_early(n_samples, y)
         # the stratified split needs two samples of every class and a
         # validation set with room for every class
         _, counts = np.unique(y, return_counts=True)
@@ -926,8 +1011,10 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         X : array-like or DataFrame of shape (n_samples, n_features)
             The table.
 
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a label indicator matrix (dense or sparse) for
+            multilabel classification: each network then has one sigmoid
+            output per label.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the samples, passed to every network.
@@ -944,6 +1031,14 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         self.classes_ = self.estimators_[0].classes_
         return self
 
+    def _multilabel(self):
+        return getattr(self.estimators_[0], "_multilabel", False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
     def predict_proba(self, X):
         """Average class probabilities of the networks.
 
@@ -955,7 +1050,8 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class in ``classes_``.
+            Probability of each class in ``classes_`` (multilabel y: of each
+            label).
         """
         Xt = self._transform(X)
         return np.mean([net.predict_proba(Xt) for net in self.estimators_], axis=0)
@@ -986,10 +1082,14 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
-            Predicted labels.
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted labels; for multilabel y a 0/1 indicator matrix (each
+            label where the networks' mean probability is over 1/2), sparse
+            CSR when y was sparse.
         """
         proba = self.predict_proba(X)
+        if self._multilabel():  # each label where its mean probability is over 1/2
+            return self.estimators_[0]._in_kind((proba > 0.5).astype(int))
         return self.classes_[np.argmax(proba, axis=1)]
 
 
@@ -999,7 +1099,7 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
     Takes a pandas or polars DataFrame as it comes (numeric, category,
     string and object columns, missing values anywhere) or a numeric array,
     encodes it with
-    ``TabularPreprocessor``, standardises the target (weighted mean and
+    :class:`TabularPreprocessor`, standardises the target (weighted mean and
     standard deviation; predictions are mapped back) and trains
     ``n_ensemble`` :class:`MLPRegressor` networks whose predictions are
     averaged. The defaults are a recipe tuned on the "tuning" tables of

@@ -11,6 +11,7 @@ from sknn import (
     MultiLabelMLP,
     TabularMLPClassifier,
     TabularMLPRegressor,
+    TabularPreprocessor,
 )
 
 # MultiLabelMLP takes y as a 0/1 indicator matrix of shape (n_samples, n_labels)
@@ -90,6 +91,7 @@ def _expected_failed_checks(estimator):
         MLPRegressor(random_state=0, n_frequencies=2, input_scale=True),
         TabularMLPClassifier(random_state=0),
         TabularMLPRegressor(random_state=0),
+        TabularPreprocessor(),
     ],
     expected_failed_checks=_expected_failed_checks,
 )

@@ -5,8 +5,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
-from sknn import TabularMLPClassifier, TabularMLPRegressor
-from sknn._tabular import TabularPreprocessor, smooth_clip
+from sknn import TabularMLPClassifier, TabularMLPRegressor, TabularPreprocessor
+from sknn._tabular import smooth_clip
 
 pd = pytest.importorskip("pandas")
 
@@ -502,3 +502,90 @@ def test_unpickled_preprocessor_from_before_dates_were_numbers():
         old.transform(df), TabularPreprocessor().fit(as_objects).transform(as_objects)
     )
     assert old.fit(df).categorical_columns_ == []
+
+
+def test_multilabel_indicator_y_trains_one_output_per_label():
+    """A 0/1 label matrix (dense or sparse) trains each network with one
+    sigmoid per label; predictions come back in the same kind."""
+    import scipy.sparse as sp
+
+    df = _frame(300)
+    Y = np.c_[df["num"].fillna(0) > 0, df["str"] == "a", df["int"] >= 2].astype(int)
+    clf = TabularMLPClassifier(**FAST).fit(df, Y)
+    assert clf.estimators_[0].out_activation_ == "logistic"
+    assert clf.predict_proba(df).shape == (300, 3)
+    pred = clf.predict(df)
+    assert pred.shape == (300, 3) and set(np.unique(pred)) <= {0, 1}
+    assert (pred == Y).mean(axis=0).min() > 0.9
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    on_sparse = TabularMLPClassifier(**FAST).fit(df, sp.csr_matrix(Y))
+    assert sp.issparse(on_sparse.predict(df))
+    np.testing.assert_array_equal(on_sparse.predict(df).toarray(), pred)
+    with pytest.raises(ValueError, match="class_weight='balanced' is not supported"):
+        TabularMLPClassifier(**FAST, class_weight="balanced").fit(df, Y)
+
+
+def test_empty_frames_are_refused_as_scikit_learn_refuses_empty_arrays():
+    df = _frame(20)
+    with pytest.raises(ValueError, match="Found array with 0 sample\\(s\\)"):
+        TabularMLPClassifier(**FAST).fit(df.iloc[:0], np.zeros(0))
+    with pytest.raises(ValueError, match="Found array with 0 feature\\(s\\)"):
+        TabularPreprocessor().fit(df[[]])
+
+
+def test_feature_names_out_and_set_output():
+    """Every output column is named (numbers, indicators, one-hot levels,
+    frequency and code columns); set_output gives frames with those names,
+    and a global transform_output leaves the estimators' networks reading
+    arrays."""
+    import sklearn
+
+    df = _frame(100)
+    pre = TabularPreprocessor(max_onehot=10, high_cardinality="codes").fit(df)
+    names = pre.get_feature_names_out()
+    assert len(names) == pre.n_features_out_
+    assert list(names[:8]) == [
+        "num", "missingindicator_num", "int", "flag",
+        "str_nan", "str_a", "str_b", "str_c",
+    ]  # fmt: skip
+    assert list(names[8:]) == ["cat_frequency", "cat_code"]
+    assert names[pre.code_columns_[0]] == "cat_code"
+    compact = TabularPreprocessor(max_onehot=10).fit(df).get_feature_names_out()
+    assert [n for n in compact if n.startswith("cat_")] == ["cat_frequency"] + [
+        f"cat_bit{b}"
+        for b in range(5)  # 30 levels and "unseen": 5 bits
+    ]
+    out = pre.set_output(transform="pandas").transform(df)
+    assert list(out.columns) == list(names) and out.index.equals(df.index)
+    np.testing.assert_array_equal(
+        out.to_numpy(), pre.set_output(transform="default").transform(df)
+    )
+    on_array = TabularPreprocessor().fit(df[["num", "int"]].to_numpy())
+    assert list(on_array.get_feature_names_out()) == ["x0", "missingindicator_x0", "x1"]
+    assert list(on_array.get_feature_names_out(["a", "b"]))[1] == "missingindicator_a"
+    with pytest.raises(ValueError, match="input_features should have length"):
+        on_array.get_feature_names_out(["a"])
+    with pytest.raises(ValueError, match="input_features is not equal"):
+        pre.get_feature_names_out(["x"] + list(df.columns[1:]))
+    y = (df["int"] > 2).astype(int)
+    with sklearn.config_context(transform_output="pandas"):
+        clf = TabularMLPClassifier(**FAST).fit(df, y)
+    assert not hasattr(clf.estimators_[0], "feature_names_in_")
+    assert isinstance(clf.preprocessor_.transform(df), np.ndarray)
+
+
+def test_preprocessor_pickles_under_the_public_name():
+    """Fitted models name sknn.TabularPreprocessor; pickles written while it
+    was sknn._tabular's still load."""
+    import pickle
+
+    df = _frame(60)
+    clf = TabularMLPClassifier(**{**FAST, "max_iter": 2}).fit(df, df["int"] > 2)
+    data = pickle.dumps(clf, protocol=2)
+    assert b"csknn\nTabularPreprocessor\n" in data and b"sknn._" not in data
+    old = data.replace(
+        b"csknn\nTabularPreprocessor\n", b"csknn._tabular\nTabularPreprocessor\n"
+    )
+    np.testing.assert_array_equal(
+        pickle.loads(old).predict_proba(df), clf.predict_proba(df)
+    )
