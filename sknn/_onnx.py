@@ -383,7 +383,8 @@ def to_onnx(estimator, path=None, *, opset=None):
 
     The model takes one input, ``X``, of shape ``(batch, n_features)`` with a
     dynamic batch size, in the dtype the estimator was trained in (float32 or
-    float64), and reproduces the estimator's predictions:
+    float64), and reproduces the estimator's predictions (for the tabular
+    estimators' inputs, see below):
 
     ======================  ===================================================
     estimator               outputs
@@ -397,11 +398,26 @@ def to_onnx(estimator, path=None, *, opset=None):
                             ``probabilities``: ``predict_proba`` (float64)
     :class:`MLPRegressor`   ``predictions``: ``predict``, in the model's dtype,
                             1-D for one output and 2-D otherwise
+    Tabular estimators      the same outputs as :class:`MLPClassifier` and
+                            :class:`MLPRegressor`, in float64
     ======================  ===================================================
+
+    A :class:`TabularMLPClassifier` or :class:`TabularMLPRegressor` model
+    does its table's encoding itself, so it takes the table column by
+    column: one input per column of the fitted table, named as the column
+    (``x0``, ``x1``, ... for a numpy array), of shape ``(batch, 1)``. A
+    numeric column is a double tensor: NaN where missing, booleans as 0 and
+    1, dates as days since 1970-01-01 and durations as days (as the
+    estimator reads them). A categorical column is a string tensor: each
+    value's text, ``str(value)`` (numbers named in ``categorical_features``:
+    whole ones as integers, ``"3"``), and the empty string where missing. A
+    level the fit did not see is encoded as ``predict`` encodes it. The
+    averaging over the ensemble is in the graph too.
 
     Parameters
     ----------
-    estimator : MLPClassifier, MLPRegressor or MultiLabelMLP
+    estimator : MLPClassifier, MLPRegressor, MultiLabelMLP, \
+            TabularMLPClassifier or TabularMLPRegressor
         A fitted sknn estimator. For a whole pipeline, call
         :func:`register_skl2onnx` and convert it with ``skl2onnx.to_onnx``.
     path : str or os.PathLike, default=None
@@ -429,7 +445,9 @@ def to_onnx(estimator, path=None, *, opset=None):
     float32 model and to rounding for a float64 one. In a float64 model with
     ``activation='gelu'`` the error function is evaluated in float32, since
     onnxruntime has no float64 ``Erf`` kernel. A :class:`MultiLabelMLP`'s
-    ``threshold`` is read at export time and stored in the model.
+    ``threshold`` is read at export time and stored in the model. The
+    tabular estimators' graphs compute in float64 throughout, as their
+    ``predict`` does, and agree with it to rounding.
 
     Running the model needs an ONNX runtime such as ``onnxruntime`` (also in
     the ``onnx`` group).
@@ -455,15 +473,20 @@ def to_onnx(estimator, path=None, *, opset=None):
     >>> to_onnx(clf, "iris_mlp.onnx")  # doctest: +SKIP
     """
     from ._classes import MLPClassifier, MLPRegressor, MultiLabelMLP
+    from ._tabular import TabularMLPClassifier, TabularMLPRegressor
 
     onnx = _import_onnx()
-    if not isinstance(estimator, MLPClassifier | MLPRegressor | MultiLabelMLP):
+    tabular = isinstance(estimator, TabularMLPClassifier | TabularMLPRegressor)
+    if not tabular and not isinstance(
+        estimator, MLPClassifier | MLPRegressor | MultiLabelMLP
+    ):
         raise TypeError(
-            "to_onnx exports a fitted sknn MLPClassifier, MLPRegressor or "
-            f"MultiLabelMLP; got {type(estimator).__name__}. For a Pipeline, "
-            "call sknn.register_skl2onnx() and convert it with skl2onnx.to_onnx."
+            "to_onnx exports a fitted sknn MLPClassifier, MLPRegressor, "
+            "MultiLabelMLP, TabularMLPClassifier or TabularMLPRegressor; got "
+            f"{type(estimator).__name__}. For a Pipeline, call "
+            "sknn.register_skl2onnx() and convert it with skl2onnx.to_onnx."
         )
-    check_is_fitted(estimator, "coefs_")
+    check_is_fitted(estimator, "estimators_" if tabular else "coefs_")
     newest = onnx.defs.onnx_opset_version()
     if opset is None:
         opset = min(_DEFAULT_OPSET, newest)
@@ -479,39 +502,59 @@ def to_onnx(estimator, path=None, *, opset=None):
     opset = int(opset)
 
     helper, TP = onnx.helper, onnx.TensorProto
-    dtype = _model_dtype(estimator)
-    elem = _ELEM[dtype.type](TP)
-    n_features = estimator.n_features_in_
-    g = _GraphBuilder(onnx)
-    names = ("predictions",) if isinstance(estimator, MLPRegressor) else _CLF_OUTPUTS
-    out_types = _emit_estimator(
-        g, estimator, "X", dict(zip(names, names)), dtype, np.dtype(np.float64)
-    )
     batch = "batch"
-    out_shapes = [
-        (name, data_type, [batch, *shape[1:]])
-        for name, (data_type, shape) in out_types.items()
-    ]
+    opsets = [helper.make_opsetid("", opset)]
+    if tabular:
+        from . import _onnx_tabular
+
+        g, columns, out_shapes = _onnx_tabular.emit(onnx, estimator)
+        inputs = [helper.make_tensor_value_info(n, t, [batch, 1]) for n, t in columns]
+        opsets.append(
+            helper.make_opsetid(_onnx_tabular.ML_DOMAIN, _onnx_tabular.ML_OPSET)
+        )
+        net = estimator.estimators_[0]
+        about = (
+            f"(n_ensemble={len(estimator.estimators_)}, "
+            f"hidden_layer_sizes={tuple(c.shape[1] for c in net.coefs_[:-1])}, "
+            f"activation={net.activation!r}, dtype=float64)"
+        )
+    else:
+        dtype = _model_dtype(estimator)
+        elem = _ELEM[dtype.type](TP)
+        n_features = estimator.n_features_in_
+        g = _GraphBuilder(onnx)
+        names = (
+            ("predictions",) if isinstance(estimator, MLPRegressor) else _CLF_OUTPUTS
+        )
+        out_types = _emit_estimator(
+            g, estimator, "X", dict(zip(names, names)), dtype, np.dtype(np.float64)
+        )
+        out_shapes = [
+            (name, data_type, [batch, *shape[1:]])
+            for name, (data_type, shape) in out_types.items()
+        ]
+        inputs = [helper.make_tensor_value_info("X", elem, [batch, n_features])]
+        about = (
+            f"(hidden_layer_sizes={tuple(c.shape[1] for c in estimator.coefs_[:-1])}, "
+            f"activation={estimator.activation!r}, dtype={dtype.name})"
+        )
 
     graph = helper.make_graph(
         g.nodes,
         type(estimator).__name__,
-        [helper.make_tensor_value_info("X", elem, [batch, n_features])],
+        inputs,
         [helper.make_tensor_value_info(*o) for o in out_shapes],
         initializer=g.initializers,
     )
     from ._version import __version__
 
-    opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(
         graph,
         opset_imports=opsets,
         ir_version=helper.find_min_ir_version_for(opsets),
         producer_name="sknn",
         producer_version=__version__,
-        doc_string=f"sknn {type(estimator).__name__} "
-        f"(hidden_layer_sizes={tuple(c.shape[1] for c in estimator.coefs_[:-1])}, "
-        f"activation={estimator.activation!r}, dtype={dtype.name})",
+        doc_string=f"sknn {type(estimator).__name__} {about}",
     )
     onnx.checker.check_model(model)
     if path is not None:

@@ -379,7 +379,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        Xt : ndarray of shape (n_samples, n_features_out_)
+        Xt : ndarray of shape (n_samples, `n_features_out_`)
             The encoded table.
         """
         check_is_fitted(self, "_num")

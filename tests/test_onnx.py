@@ -206,8 +206,12 @@ def test_writes_the_model_to_path(tmp_path):
 
 
 def test_rejects_what_it_cannot_export():
+    from sknn import TabularMLPRegressor
+
     with pytest.raises(NotFittedError):
         to_onnx(MLPClassifier())
+    with pytest.raises(NotFittedError):
+        to_onnx(TabularMLPRegressor())
     from sklearn.neural_network import MLPClassifier as SkMLP
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -252,3 +256,127 @@ def test_poisson_regressor_exports_its_exp_output(dtype, two_d):
     model = to_onnx(est)
     assert "Exp" in [node.op_type for node in model.graph.node]
     _check_outputs(est, _session(model), X)
+
+
+# ---------------------------------------------------------------------------
+# The tabular estimators: one input per column, the encoding in the graph
+# ---------------------------------------------------------------------------
+def _column_feed(session, df):
+    """What the export's documentation asks a caller to feed: each column as
+    a (batch, 1) tensor, numbers as doubles (NaN where missing, dates as
+    days since 1970-01-01), categories as their text ('' where missing)."""
+    pd = pytest.importorskip("pandas")
+    feed = {}
+    for i in session.get_inputs():
+        col = df[i.name]
+        if i.type == "tensor(string)":
+            values = ["" if pd.isna(v) else str(v) for v in col.to_numpy(object)]
+            feed[i.name] = np.array(values, dtype=object).reshape(-1, 1)
+        elif col.dtype.kind == "M":
+            days = (col - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+            feed[i.name] = days.to_numpy(np.float64).reshape(-1, 1)
+        else:
+            values = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            feed[i.name] = values.reshape(-1, 1)
+    return feed
+
+
+def _table(n, seed):
+    """Numbers with gaps, a flag, a date, strings and categories with gaps,
+    a 40-level category, and integer shop ids (named categorical)."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(seed)
+    df = pd.DataFrame(
+        {
+            "num": rng.normal(size=n),
+            "flag": rng.rand(n) > 0.5,
+            "when": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.randint(0, 400, n), "D"),
+            "str": rng.choice(["a", "b", "c"], size=n).astype(object),
+            "cat": pd.Categorical(rng.choice(["x", "y"], size=n)),
+            # the test rows hold levels the fit never saw
+            "big": pd.Categorical(
+                rng.choice([f"b{i}" for i in range(40 + 5 * seed)], n)
+            ),
+            "shop": rng.randint(0, 12, n),
+            "missing_1": rng.normal(size=n),  # named as the graph's nodes are
+        }
+    )
+    df.loc[::7, "num"] = np.nan
+    df.loc[::5, "str"] = None
+    df.loc[::9, "cat"] = np.nan
+    return df
+
+
+TABULAR_KW = dict(
+    hidden_layer_sizes=(16,), max_iter=4, random_state=0, categorical_features=["shop"]
+)
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    [{}, {"max_onehot": 10}, {"max_onehot": 10, "embedding_dim": None}],
+    ids=["one-hot", "embeddings", "compact"],
+)
+@pytest.mark.parametrize("labels", ["str", "int", "binary"])
+def test_tabular_classifier_runs_from_the_columns(encoding, labels):
+    from sknn import TabularMLPClassifier
+
+    df, test = _table(300, 0), _table(40, 1)
+    y = {
+        "str": np.array(["lo", "mid", "hi"])[
+            np.digitize(df["num"].fillna(0), [-0.5, 0.5])
+        ],
+        "int": df["shop"].to_numpy() % 3 + 10,
+        "binary": (df["str"] == "a").to_numpy(),
+    }[labels]
+    clf = TabularMLPClassifier(**TABULAR_KW, **encoding).fit(df, y)
+    session = ort.InferenceSession(to_onnx(clf).SerializeToString())
+    assert [(i.name, i.type, i.shape[1]) for i in session.get_inputs()] == [
+        (
+            c,
+            "tensor(string)"
+            if c in ("str", "cat", "big", "shop")
+            else "tensor(double)",
+            1,
+        )
+        for c in df.columns
+    ]
+    label, proba = session.run(None, _column_feed(session, test))
+    np.testing.assert_allclose(proba, clf.predict_proba(test), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(label, clf.predict(test))
+
+
+@pytest.mark.parametrize("two_d", [False, True])
+def test_tabular_regressor_runs_from_the_columns(two_d):
+    from sknn import TabularMLPRegressor
+
+    df, test = _table(300, 0), _table(40, 1)
+    y = 3.0 * df["num"].fillna(0).to_numpy() + df["shop"].to_numpy()
+    y = np.c_[y, -y + 100.0] if two_d else y
+    reg = TabularMLPRegressor(**TABULAR_KW, max_onehot=10).fit(df, y)
+    session = ort.InferenceSession(to_onnx(reg).SerializeToString())
+    (pred,) = session.run(None, _column_feed(session, test))
+    assert pred.shape == reg.predict(test).shape
+    np.testing.assert_allclose(pred, reg.predict(test), rtol=1e-12, atol=1e-12)
+
+
+def test_tabular_multilabel_and_numpy_tables_export():
+    from sknn import TabularMLPClassifier
+
+    df, test = _table(300, 0), _table(40, 1)
+    Y = np.c_[df["num"].fillna(0) > 0, df["str"] == "a", df["flag"]].astype(int)
+    clf = TabularMLPClassifier(**TABULAR_KW).fit(df, Y)
+    session = ort.InferenceSession(to_onnx(clf).SerializeToString())
+    label, proba = session.run(None, _column_feed(session, test))
+    np.testing.assert_allclose(proba, clf.predict_proba(test), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(label, clf.predict(test))
+    # a numpy table: numeric columns x0, x1, ...
+    X = df[["num", "missing_1"]].to_numpy()
+    plain = TabularMLPClassifier(hidden_layer_sizes=(8,), max_iter=3).fit(X, Y[:, 0])
+    session = ort.InferenceSession(to_onnx(plain).SerializeToString())
+    assert [i.name for i in session.get_inputs()] == ["x0", "x1"]
+    feed = {"x0": X[:, :1], "x1": X[:, 1:]}
+    np.testing.assert_allclose(
+        session.run(None, feed)[1], plain.predict_proba(X), rtol=0, atol=1e-12
+    )
