@@ -255,8 +255,8 @@ default='auto'
         first fit does not see every category, as when ``partial_fit``
         trains on a stream (``len(encoder.categories_[i])`` of the
         ``OrdinalEncoder`` that wrote the codes). None: the largest code in
-        the first fit plus one. Declaring it with ``embedding_columns=None``
-        is an error (there is no table to size)."""
+        the first fit plus one. Ignored (once checked to be well formed)
+        when ``embedding_columns`` is None or empty."""
 
 _COMMON_ATTRIBUTES = """\
 frequencies_ : ndarray of shape (n_periodic_columns, n_frequencies)
@@ -551,6 +551,10 @@ class MLPClassifier(_ClassifierBase):
             y = column_or_1d(y)
         check_classification_targets(y)
         kind = type_of_target(y, input_name="y")
+        if kind == "multiclass-multioutput":  # scikit-learn's LabelBinarizer's error
+            raise ValueError(
+                "Multioutput target data is not supported with label binarization"
+            )
         if kind == "multilabel-indicator":
             y_enc = np.asarray(y, dtype=np.float64)
             if not first and not self._multilabel:

@@ -374,25 +374,17 @@ def code_levels(X, columns, levels=None, declared=False):
     return out if levels is None else list(levels)
 
 
-def _check_columns_given(est):
-    if est.embedding_columns is None:
-        raise ValueError(
-            f"embedding_levels={est.embedding_levels!r} declares the sizes of "
-            "embedding tables, but embedding_columns is None: name the columns "
-            "of X that hold category codes in embedding_columns, or leave "
-            "embedding_levels at None."
-        )
-
-
 def embedding_levels(est, codes):
     """``embedding_levels`` as one number per column of ``codes`` (the
-    sorted code columns), or None when it is None or nothing is embedded;
-    a list pairs with ``embedding_columns`` in the order it lists them."""
+    sorted code columns), or None when it is None or nothing is embedded
+    (then it is only checked to be well formed: like scikit-learn's
+    parameters of a part that is off, such as ``momentum`` under 'adam', it
+    is ignored, so that a grid search may switch the embeddings off); a
+    list pairs with ``embedding_columns`` in the order it lists them."""
     value = est.embedding_levels
     if value is None:
         return None
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        _check_columns_given(est)
         return [int(value)] * codes.size if codes.size else None
     arr = np.asarray(value)
     if arr.ndim != 1 or arr.dtype.kind not in "iu" or (arr < 1).any():
@@ -401,7 +393,6 @@ def embedding_levels(est, codes):
             "at least 1 for every embedded column, or one such number per "
             f"column of embedding_columns; got {value!r}."
         )
-    _check_columns_given(est)
     if not codes.size:
         return None
     given = np.asarray(est.embedding_columns)

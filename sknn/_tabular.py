@@ -88,30 +88,37 @@ def _days(values):
 
 def _frame_column(X, name, forced=False, dates=True):
     """Column ``name`` of a pandas or polars DataFrame: its values (float64
-    with NaN where missing, or objects) and whether it is categorical
-    (``forced``: categorical whatever its dtype).  Dates, times and
-    durations are numbers of days (``dates=False``, as models pickled
-    before that read them: categories)."""
+    with NaN where missing, or objects) and how it is read: 'number',
+    'date' or 'duration' (numbers of days), or 'category' (``forced``:
+    whatever its dtype).  Dates and durations are numbers of days unless
+    ``dates=False`` (as models pickled before read them: categories); times
+    of day (polars ``Time``) and objects holding dates are categories."""
     if _is_polars(X):
         import polars as pl
 
         col = X.get_column(name)
         numeric = col.dtype.is_numeric() or col.dtype == pl.Boolean
         if dates and not forced and col.dtype.is_temporal() and col.dtype != pl.Time:
-            return _days(col.to_numpy()), False  # time zones: in UTC
+            kind = "duration" if col.dtype == pl.Duration else "date"
+            return _days(col.to_numpy()), kind  # time zones: in UTC
         if numeric and not forced:
-            return col.cast(pl.Float64).to_numpy(), False
-        return (_as_levels if numeric else _objects)(col.to_list()), True
+            return col.cast(pl.Float64).to_numpy(), "number"
+        return (_as_levels if numeric else _objects)(col.to_list()), "category"
     col = X[name]
-    if dates and not forced and getattr(col.dtype, "kind", "O") in "Mm":
-        if getattr(col.dtype, "tz", None) is not None:
-            col = col.dt.tz_convert("UTC").dt.tz_localize(None)
-        return _days(col.to_numpy()), False
+    kind = getattr(col.dtype, "kind", "O")
+    if dates and not forced and kind in "Mm":
+        import pandas as pd
+
+        if kind == "m":
+            return _days(pd.to_timedelta(col).to_numpy()), "duration"
+        # numpy or pyarrow-backed, with or without a time zone: in UTC
+        utc = pd.to_datetime(col, utc=True).dt.tz_localize(None)
+        return _days(utc.to_numpy()), "date"
     numeric = _is_numeric_dtype(col.dtype)
     if numeric and not forced:
-        return col.to_numpy(dtype=np.float64, na_value=np.nan), False
+        return col.to_numpy(dtype=np.float64, na_value=np.nan), "number"
     values = col.to_numpy(dtype=object)
-    return (_as_levels(values) if numeric else values), True
+    return (_as_levels(values) if numeric else values), "category"
 
 
 def _is_numeric_dtype(dtype):
@@ -149,6 +156,25 @@ def _forced_categorical(value, names, n_features):
     return set(cols.tolist())
 
 
+def _unique_names(names):
+    """``names`` with every repeat after the first given a suffix ``_1``,
+    ``_2``, ... that no other name has (a level "nan" beside the missing
+    values' ``<col>_nan``, column ``a`` level ``b_c`` beside column ``a_b``
+    level ``c``): frames, polars' included, need distinct column names."""
+    taken, out = set(names), []
+    seen = set()
+    for name in names:
+        if name in seen:
+            k = 1
+            while f"{name}_{k}" in taken:
+                k += 1
+            name = f"{name}_{k}"
+            taken.add(name)
+        seen.add(name)
+        out.append(name)
+    return out
+
+
 def _missing_mask(values):
     import pandas as pd
 
@@ -158,7 +184,7 @@ def _missing_mask(values):
 _MISSING = "\x00missing"  # the level of missing values, apart from any text
 
 # TabularPreprocessor's private fitted state
-_STATE = ("_num", "_cat", "_dates_as_days")
+_STATE = ("_num", "_cat", "_dates_as_days", "_kinds")
 
 
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
@@ -268,7 +294,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.categorical_features = categorical_features
 
     def _columns(self, X, reset):
-        """X as a list of 1-d arrays and a flag per column: categorical."""
+        """X as a list of 1-d arrays and how each column is read: 'number',
+        'date', 'duration' or 'category' (see ``_frame_column``)."""
         if _is_dataframe(X) or _is_polars(X):
             validate_data(self, X, skip_check_array=True, reset=reset)
             for size, what in zip(X.shape, ("sample(s)", "feature(s)")):
@@ -279,16 +306,16 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     )
             names = list(X.columns)
             forced = _forced_categorical(self.categorical_features, names, len(names))
-            cols, is_cat = [], []
+            cols, kinds = [], []
             for j, name in enumerate(names):
-                values, categorical = _frame_column(
+                values, kind = _frame_column(
                     X, name, j in forced, getattr(self, "_dates_as_days", True)
                 )
-                if not categorical and np.isinf(values).any():
+                if kind != "category" and np.isinf(values).any():
                     raise ValueError(f"Input column {name!r} contains infinity.")
                 cols.append(values)
-                is_cat.append(categorical)
-            return cols, is_cat
+                kinds.append(kind)
+            return cols, kinds
         X = validate_data(
             self, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan"
         )
@@ -296,7 +323,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         cols = [
             _as_levels(X[:, j]) if j in forced else X[:, j] for j in range(X.shape[1])
         ]
-        return cols, [j in forced for j in range(X.shape[1])]
+        return cols, ["category" if j in forced else "number" for j in range(len(cols))]
 
     def fit(self, X, y=None):
         """Learn the medians, scales and category levels of X.
@@ -325,7 +352,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def _fit(self, X):
         self._dates_as_days = True
-        cols, is_cat = self._columns(X, reset=True)
+        cols, self._kinds = self._columns(X, reset=True)
+        is_cat = [kind == "category" for kind in self._kinds]
         self.numeric_columns_ = [j for j, c in enumerate(is_cat) if not c]
         self.categorical_columns_ = [j for j, c in enumerate(is_cat) if c]
         self._num = []  # (median, scale, has_indicator) per numeric column
@@ -380,7 +408,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         Returns
         -------
         Xt : ndarray of shape (n_samples, `n_features_out_`)
-            The encoded table.
+            The encoded table (a DataFrame after ``set_output``, with the
+            columns :meth:`get_feature_names_out` names).
         """
         check_is_fitted(self, "_num")
         return self._encode(X)[0]
@@ -392,7 +421,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         ``missingindicator_<name>``; a one-hot column is ``<name>_<level>``
         (``<name>_nan`` for missing); a column of many levels gives
         ``<name>_frequency`` and ``<name>_code`` or ``<name>_bit0``, ...
-        (``high_cardinality``).
+        (``high_cardinality``). A name that would repeat another (a level
+        ``"nan"`` beside the missing values, say) gets a suffix ``_1``,
+        ``_2``, ..., so the names are distinct.
 
         Parameters
         ----------
@@ -424,7 +455,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             else:
                 n_bits = int(np.ceil(np.log2(len(mapping) + 1)))
                 out += [f"{names[j]}_bit{b}" for b in range(n_bits)]
-        return np.asarray(out, dtype=object)
+        return np.asarray(_unique_names(out), dtype=object)
 
     def _input_names(self, input_features):
         fitted = getattr(self, "feature_names_in_", None)
@@ -433,7 +464,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 return [str(n) for n in fitted]
             return [f"x{j}" for j in range(self.n_features_in_)]
         given = np.asarray(input_features, dtype=object)
-        if given.ndim != 1 or given.size != self.n_features_in_:
+        if given.ndim != 1:
+            raise ValueError(
+                f"input_features must be a 1-d list of column names; got an "
+                f"array of shape {given.shape}."
+            )
+        if given.size != self.n_features_in_:
             raise ValueError(
                 f"input_features should have length equal to number of features "
                 f"({self.n_features_in_}), got {given.size}."
@@ -447,9 +483,24 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def _encode(self, X):
         """The encoded matrix and the positions of its code columns."""
-        cols, is_cat = self._columns(X, reset=False)
-        if [j for j, c in enumerate(is_cat) if c] != self.categorical_columns_:
-            raise ValueError("X's columns changed type between fit and transform")
+        cols, kinds = self._columns(X, reset=False)
+        # pickled before the kinds were kept: only categories can be told
+        fitted = getattr(self, "_kinds", None) or [
+            "category" if j in self.categorical_columns_ else "number"
+            for j in range(len(cols))
+        ]
+        if getattr(self, "_kinds", None) is None:
+            kinds = [k if k == "category" else "number" for k in kinds]
+        changed = [j for j, (a, b) in enumerate(zip(fitted, kinds)) if a != b]
+        if changed:
+            j = changed[0]
+            read = {"number": "numbers", "category": "categories"}
+            raise ValueError(
+                f"Column {self._input_names(None)[j]!r} of X was read as "
+                f"{read.get(fitted[j], fitted[j] + 's')} in fit and as "
+                f"{read.get(kinds[j], kinds[j] + 's')} now: give the column "
+                "the type it had in fit."
+            )
         n = len(cols[0]) if cols else 0
         out, code_columns, width = [], [], 0
         for j, (median, scale, indicator) in zip(self.numeric_columns_, self._num):
@@ -887,12 +938,13 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in every network's loss, multiplying
         ``sample_weight`` (see ``MLPClassifier``); 'balanced' weighs each
-        class by ``n_samples / (n_classes * count)``.
+        class by ``n_samples / (n_classes * count)``. Not supported with a
+        multilabel indicator y (use ``sample_weight``).
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The class labels.
+        The class labels (``arange(n_labels)`` for multilabel y).
 
 {_TABULAR_ATTRS}
 
@@ -1073,7 +1125,7 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
             return np.log(self.predict_proba(X))
 
     def predict(self, X):
-        """Predict the most probable class.
+        """Predict the most probable class (multilabel y: the labels).
 
         Parameters
         ----------
@@ -1164,7 +1216,8 @@ class TabularMLPRegressor(RegressorMixin, _TabularBase):
             The fitted estimator.
         """
         self._validate_params()
-        y = self._check_y(y).astype(np.float64)
+        y = self._check_y(y)
+        y = (y.toarray() if sp.issparse(y) else y).astype(np.float64)
         if not np.isfinite(y).all():
             raise ValueError("Input y contains NaN or infinity.")
         w = None

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import recall_score
 from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 from sknn import MLPClassifier
 
@@ -508,3 +509,12 @@ def test_predict_reads_the_current_weights_and_activation(iris):
     assert_allclose(clf.predict_proba(X), before)
     clf.set_params(activation="identity")
     assert not np.allclose(clf.predict_proba(X), before)
+
+
+@pytest.mark.parametrize("Est", [MLPClassifier, SkMLPClassifier])
+def test_multiclass_multioutput_y_is_refused_as_scikit_learn_refuses_it(Est):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    Y = np.c_[rng.randint(0, 3, 40), rng.randint(0, 2, 40)]
+    with pytest.raises(ValueError, match="Multioutput target data is not supported"):
+        Est(max_iter=2).fit(X, Y)

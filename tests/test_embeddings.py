@@ -272,14 +272,19 @@ def test_bad_declared_levels_name_the_parameter(levels, match):
         MLPClassifier((4,), max_iter=1, embedding_levels=levels, **EMBED).fit(X, y)
 
 
-def test_declared_levels_without_columns_are_refused():
+def test_declared_levels_without_columns_are_ignored():
+    """With no embedded column, embedding_levels sizes nothing: it is
+    ignored (as scikit-learn ignores momentum under 'adam'), so a grid
+    search can switch the embeddings off; a malformed value is still
+    refused."""
     X, y, _ = _data()
-    with pytest.raises(
-        ValueError, match="embedding_levels=10 declares.*embedding_columns is None"
-    ):
-        MLPClassifier((4,), max_iter=1, embedding_levels=10).fit(X, y)
-    # no columns listed is no table to size: nothing to refuse
-    MLPClassifier((4,), max_iter=1, embedding_columns=[], embedding_levels=10).fit(X, y)
+    kw = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    plain = MLPClassifier(**kw).fit(X, y).predict_proba(X)
+    for columns in (None, []):
+        clf = MLPClassifier(embedding_columns=columns, embedding_levels=[5, 6], **kw)
+        np.testing.assert_array_equal(clf.fit(X, y).predict_proba(X), plain)
+    with pytest.raises(ValueError, match="embedding_levels must be None"):
+        MLPClassifier(embedding_levels=[0], **kw).fit(X, y)
 
 
 def test_declared_levels_cannot_change_while_training_goes_on():

@@ -476,6 +476,7 @@ def test_dates_and_durations_are_numbers():
     median, scale, indicator = pre._num[0]
     assert median == (df["when"].median() - pd.Timestamp("1970-01-01")).days
     assert indicator  # NaT is a missing value
+    assert pre._num[2][0] == df["took"].median() / pd.Timedelta(days=1)  # in days
     pl = pytest.importorskip("polars")
     np.testing.assert_array_equal(pre.transform(df), pre.transform(pl.from_pandas(df)))
     seen = df["when"].dt.day % 2 == 0
@@ -570,8 +571,30 @@ def test_feature_names_out_and_set_output():
     y = (df["int"] > 2).astype(int)
     with sklearn.config_context(transform_output="pandas"):
         clf = TabularMLPClassifier(**FAST).fit(df, y)
+        assert isinstance(clf.preprocessor_.transform(df), np.ndarray)
+        inside = clf.predict_proba(df)
     assert not hasattr(clf.estimators_[0], "feature_names_in_")
-    assert isinstance(clf.preprocessor_.transform(df), np.ndarray)
+    np.testing.assert_array_equal(inside, clf.predict_proba(df))
+
+
+def test_feature_names_out_are_distinct():
+    """A level "nan" beside missing values, and column "a" level "b_c"
+    beside column "a_b" level "c", would repeat names; polars frames (which
+    refuse repeated columns) come out of set_output all the same."""
+    df = pd.DataFrame(
+        {
+            "c": pd.Series(["nan", None, "x", "y"] * 5, dtype=object),
+            "a": ["b_c", "d"] * 10,
+            "a_b": ["c", "e"] * 10,
+        }
+    )
+    names = TabularPreprocessor().fit(df).get_feature_names_out()
+    assert len(set(names)) == len(names)
+    assert list(names[:2]) == ["c_nan", "c_nan_1"]
+    assert "a_b_c" in names and "a_b_c_1" in names
+    pytest.importorskip("polars")
+    out = TabularPreprocessor().set_output(transform="polars").fit_transform(df)
+    assert out.columns == list(names)
 
 
 def test_preprocessor_pickles_under_the_public_name():
@@ -589,3 +612,53 @@ def test_preprocessor_pickles_under_the_public_name():
     np.testing.assert_array_equal(
         pickle.loads(old).predict_proba(df), clf.predict_proba(df)
     )
+
+
+def test_pyarrow_backed_dates_read_as_numpy_dates():
+    pa = pytest.importorskip("pyarrow")
+    when = pd.Series(pd.to_datetime(["2020-01-01", None, "2020-01-03", "1969-12-31"]))
+    took = pd.Series(pd.to_timedelta([1, None, 2.5, 3], unit="D"))
+    numpy_frame = pd.DataFrame({"when": when, "took": took})
+    arrow_frames = [
+        pd.DataFrame(
+            {
+                "when": when.astype(pd.ArrowDtype(pa.timestamp("us", tz="UTC"))),
+                "took": took.astype(pd.ArrowDtype(pa.duration("us"))),
+            }
+        ),
+        pd.DataFrame({"when": when.dt.date.astype("date32[pyarrow]"), "took": took}),
+    ]
+    expected = TabularPreprocessor().fit(numpy_frame).transform(numpy_frame)
+    for frame in arrow_frames:
+        np.testing.assert_array_equal(
+            TabularPreprocessor().fit(frame).transform(frame), expected
+        )
+
+
+def test_a_column_read_otherwise_than_in_fit_is_named():
+    df, y = _dated(60)
+    reg = TabularMLPRegressor(**{**FAST, "max_iter": 2}).fit(df, y)
+    changed = df.assign(took=df["took"] / pd.Timedelta(hours=1))  # hours, as floats
+    with pytest.raises(
+        ValueError,
+        match="Column 'took' of X was read as durations in fit and as numbers",
+    ):
+        reg.predict(changed)
+    with pytest.raises(
+        ValueError, match="Column 'when' .* as dates in fit and as categories"
+    ):
+        reg.predict(df.assign(when=df["when"].astype(str)))
+
+
+def test_sparse_and_multioutput_targets():
+    import scipy.sparse as sp
+
+    df = _frame(120)
+    Y = np.c_[df["int"], df["int"] * 2.0]
+    kw = {**FAST, "max_iter": 3}
+    dense = TabularMLPRegressor(**kw).fit(df, Y).predict(df)
+    sparse = TabularMLPRegressor(**kw).fit(df, sp.csr_matrix(Y)).predict(df)
+    np.testing.assert_array_equal(sparse, dense)
+    mixed = np.c_[df["int"], df["int"] > 2]  # classes 0-4 and a flag
+    with pytest.raises(ValueError, match="Multioutput target data is not supported"):
+        TabularMLPClassifier(**kw).fit(df, mixed)
