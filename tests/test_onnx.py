@@ -272,8 +272,10 @@ def _column_feed(session, df):
         if i.type == "tensor(string)":
             values = ["" if pd.isna(v) else str(v) for v in col.to_numpy(object)]
             feed[i.name] = np.array(values, dtype=object).reshape(-1, 1)
-        elif col.dtype.kind == "M":
-            days = (col - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+        elif col.dtype.kind in "Mm":
+            if col.dtype.kind == "M":
+                col = pd.to_datetime(col, utc=True) - pd.Timestamp(0, tz="UTC")
+            days = col / pd.Timedelta(days=1)
             feed[i.name] = days.to_numpy(np.float64).reshape(-1, 1)
         else:
             values = col.to_numpy(dtype=np.float64, na_value=np.nan)
@@ -299,6 +301,9 @@ def _table(n, seed):
                 rng.choice([f"b{i}" for i in range(40 + 5 * seed)], n)
             ),
             "shop": rng.randint(0, 12, n),
+            "zoned": pd.Timestamp("2024-03-30", tz="Europe/Berlin")
+            + pd.to_timedelta(rng.randint(0, 48, n), "h"),
+            "took": pd.to_timedelta(rng.randint(1, 90, n), "min"),
             "missing_1": rng.normal(size=n),  # named as the graph's nodes are
         }
     )
