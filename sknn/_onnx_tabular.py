@@ -16,7 +16,7 @@ the encoded matrix to every network of the ensemble (written by
 import numpy as np
 
 from ._onnx import _emit_network, _GraphBuilder, _label_tensor
-from ._tabular import _MISSING
+from ._tabular import _MISSING, _n_bits
 
 # LabelEncoder with keys_strings, values_int64s and default_int64
 ML_DOMAIN, ML_OPSET = "ai.onnx.ml", 2
@@ -89,7 +89,7 @@ def _categorical(g, s, mapping, onehot, logf, codes):
     if codes:
         out.append(g.node("Cast", [index], "code", to=TP.DOUBLE))
         return out
-    n_bits = int(np.ceil(np.log2(n + 1)))
+    n_bits = _n_bits(n)
     bits = ((np.arange(n + 1)[:, None] >> np.arange(n_bits)) & 1).astype(np.float64)
     one = g.const(np.array(1, np.int64))
     code = g.node(
