@@ -1,13 +1,20 @@
-"""Fingerprints of TabularPreprocessor on varied frames (mixed-type objects, missing, unseen levels, every encoding): run before and after a refactor of the encoding and diff the output."""
+"""Fingerprints of TabularPreprocessor on varied frames.
+
+Mixed-type objects, missing values, unseen levels, every encoding: run
+before and after a refactor of the encoding and diff the two outputs.
+
+    python benchmarks/fingerprint_preprocessor.py > before.txt
+"""
 
 import hashlib
 import warnings
 
-warnings.simplefilter("ignore")
 import numpy as np
 import pandas as pd
 
 from sknn import TabularMLPClassifier, TabularPreprocessor
+
+warnings.simplefilter("ignore")
 
 rng = np.random.RandomState(0)
 n = 3000
