@@ -510,13 +510,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     def _encode(self, X):
         """The encoded matrix and the positions of its code columns."""
         cols, kinds = self._columns(X, reset=False)
-        # pickled before the kinds were kept: only categories can be told
-        fitted = getattr(self, "_kinds", None) or [
-            "category" if j in self.categorical_columns_ else "number"
-            for j in range(len(cols))
-        ]
-        if getattr(self, "_kinds", None) is None:
-            kinds = [k if k == "category" else "number" for k in kinds]
+        fitted = self._kinds
         changed = [j for j, (a, b) in enumerate(zip(fitted, kinds)) if a != b]
         if changed:
             j = changed[0]
@@ -584,6 +578,15 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             state.setdefault("code_columns_", np.zeros(0, dtype=np.int64))
             # fitted before dates were numbers: its date columns are levels
             state.setdefault("_dates_as_days", False)
+            # and before the kinds were kept: numbers or categories
+            cats = set(state["categorical_columns_"])
+            state.setdefault(
+                "_kinds",
+                [
+                    "category" if j in cats else "number"
+                    for j in range(state["n_features_in_"])
+                ],
+            )
         super().__setstate__(state)
 
     def __sklearn_tags__(self):

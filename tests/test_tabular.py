@@ -342,7 +342,7 @@ def test_unpickled_model_from_before_the_embeddings():
     state = clf.__getstate__()
     del state["embedding_dim"]
     pre = state["preprocessor_"].__getstate__()
-    del pre["high_cardinality"], pre["code_columns_"]
+    del pre["high_cardinality"], pre["code_columns_"], pre["_kinds"]
     state["preprocessor_"] = TabularPreprocessor.__new__(TabularPreprocessor)
     state["preprocessor_"].__setstate__(pre)
     old = TabularMLPClassifier.__new__(TabularMLPClassifier)
