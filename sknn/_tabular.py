@@ -413,7 +413,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             logf = np.log(counts / counts.sum())
             onehot = len(levels) <= self.max_onehot
             self._cat.append((mapping, onehot, logf))
-        Xt, self.code_columns_ = self._encode(X)
+        # the columns as read above: X is not read a second time
+        Xt, self.code_columns_ = self._encode_columns(cols, self._kinds)
         self.n_features_out_ = Xt.shape[1]
         return self
 
@@ -509,7 +510,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def _encode(self, X):
         """The encoded matrix and the positions of its code columns."""
-        cols, kinds = self._columns(X, reset=False)
+        return self._encode_columns(*self._columns(X, reset=False))
+
+    def _encode_columns(self, cols, kinds):
+        """``_encode`` of X read as ``cols`` and ``kinds`` (``_columns``)."""
         fitted = self._kinds
         changed = [j for j, (a, b) in enumerate(zip(fitted, kinds)) if a != b]
         if changed:
