@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_is_fitted,
     column_or_1d,
     validate_data,
@@ -320,16 +321,26 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.high_cardinality = high_cardinality
         self.categorical_features = categorical_features
 
-    def _columns(self, X, reset):
+    def _columns(self, X, reset, owner=None):
         """X as a list of 1-d arrays and how each column is read: 'number',
-        'date', 'duration' or 'category' (see ``_frame_column``)."""
+        'date', 'duration' or 'category' (see ``_frame_column``).
+
+        ``owner`` is the estimator this preprocessor works for, if any: its
+        name is the one errors and warnings give, and after fit (``reset``
+        False) X is checked against its ``n_features_in_`` and
+        ``feature_names_in_``, which are this preprocessor's."""
+        owner = self if owner is None else owner
+        # validate_data sets n_features_in_ and feature_names_in_ when reset:
+        # on this preprocessor, never on a fitted owner that a failing fit
+        # must leave as it was
+        checked = self if reset else owner
         if _is_dataframe(X) or _is_polars(X):
-            validate_data(self, X, skip_check_array=True, reset=reset)
+            validate_data(checked, X, skip_check_array=True, reset=reset)
             for size, what in zip(X.shape, ("sample(s)", "feature(s)")):
                 if size == 0:  # the message check_array gives an array
                     raise ValueError(
                         f"Found array with 0 {what} (shape={tuple(X.shape)}) "
-                        f"while a minimum of 1 is required by {type(self).__name__}."
+                        f"while a minimum of 1 is required by {type(owner).__name__}."
                     )
             names = list(X.columns)
             forced = _forced_categorical(self.categorical_features, names, len(names))
@@ -343,9 +354,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 cols.append(values)
                 kinds.append(kind)
             return cols, kinds
-        X = validate_data(
-            self, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan"
+        X = check_array(
+            X, dtype=np.float64, ensure_all_finite="allow-nan", estimator=owner
         )
+        validate_data(checked, X, skip_check_array=True, reset=reset)
         forced = _forced_categorical(self.categorical_features, None, X.shape[1])
         cols = [
             _as_levels(X[:, j]) if j in forced else X[:, j] for j in range(X.shape[1])
@@ -368,18 +380,44 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self : TabularPreprocessor
             The fitted transformer.
         """
+        self._fit_atomic(X)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Fit to X and encode it, reading X once.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            The table.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        Xt : ndarray of shape (n_samples, `n_features_out_`)
+            The encoded table, as :meth:`transform` gives it.
+        """
+        return self._fit_atomic(X)
+
+    def _fit_atomic(self, X):
+        """Fit a fresh copy and take its state over only when that fit
+        succeeds, so that a failed refit leaves the fitted state as it was;
+        returns the encoded X."""
         self._validate_params()
-        # fitted on a fresh copy, taken over only when the fit succeeds: a
-        # failed refit leaves the fitted state as it was
-        fitted = clone(self)._fit(X)
+        fitted = clone(self)
+        Xt = fitted._fit(X)
         for name in [k for k in vars(self) if k.endswith("_") or k in _STATE]:
             delattr(self, name)
         vars(self).update(vars(fitted))
-        return self
+        return Xt
 
-    def _fit(self, X):
+    def _fit(self, X, owner=None):
+        """Fit to X (see ``_columns`` for ``owner``); returns the encoded
+        X."""
         self._dates_as_days = True
-        cols, self._kinds = self._columns(X, reset=True)
+        cols, self._kinds = self._columns(X, reset=True, owner=owner)
         is_cat = [kind == "category" for kind in self._kinds]
         self.numeric_columns_ = [j for j, c in enumerate(is_cat) if not c]
         self.categorical_columns_ = [j for j, c in enumerate(is_cat) if c]
@@ -416,7 +454,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         # the columns as read above: X is not read a second time
         Xt, self.code_columns_ = self._encode_columns(cols, self._kinds)
         self.n_features_out_ = Xt.shape[1]
-        return self
+        return Xt
 
     @staticmethod
     def _cat_keys(values):
@@ -508,9 +546,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             )
         return [str(n) for n in given]
 
-    def _encode(self, X):
-        """The encoded matrix and the positions of its code columns."""
-        return self._encode_columns(*self._columns(X, reset=False))
+    def _encode(self, X, owner=None):
+        """The encoded matrix and the positions of its code columns (see
+        ``_columns`` for ``owner``)."""
+        return self._encode_columns(*self._columns(X, reset=False, owner=owner))
 
     def _encode_columns(self, cols, kinds):
         """``_encode`` of X read as ``cols`` and ``kinds`` (``_columns``)."""
@@ -908,9 +947,11 @@ class _TabularBase(BaseEstimator):
             high_cardinality="compact" if self.embedding_dim is None else "codes",
         )
         # the networks read arrays, whatever set_config(transform_output=...)
-        # asks of transformers
+        # asks of transformers: _fit gives one, and preprocessor_.transform
+        # keeps to it
         pre.set_output(transform="default")
-        Xt = pre.fit_transform(X)
+        pre._validate_params()
+        Xt = pre._fit(X, owner=self)  # pre is fresh: nothing to keep if it fails
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, Xt)
         seeds = rng.randint(np.iinfo(np.int32).max, size=self.n_ensemble)
@@ -949,7 +990,7 @@ class _TabularBase(BaseEstimator):
     def _transform(self, X):
         check_is_fitted(self, "estimators_")
         # an array, whatever set_output or transform_output asks of transform
-        return self.preprocessor_._encode(X)[0]
+        return self.preprocessor_._encode(X, owner=self)[0]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

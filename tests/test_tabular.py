@@ -528,10 +528,43 @@ def test_multilabel_indicator_y_trains_one_output_per_label():
 
 def test_empty_frames_are_refused_as_scikit_learn_refuses_empty_arrays():
     df = _frame(20)
-    with pytest.raises(ValueError, match="Found array with 0 sample\\(s\\)"):
+    empty = "Found array with 0 sample\\(s\\).* required by TabularMLPClassifier"
+    with pytest.raises(ValueError, match=empty):
         TabularMLPClassifier(**FAST).fit(df.iloc[:0], np.zeros(0))
-    with pytest.raises(ValueError, match="Found array with 0 feature\\(s\\)"):
+    with pytest.raises(ValueError, match="0 sample.* required by TabularMLPRegressor"):
+        TabularMLPRegressor(**FAST).fit(np.zeros((0, 2)), np.zeros(0))
+    with pytest.raises(ValueError, match="0 feature\\(s\\).* by TabularPreprocessor"):
         TabularPreprocessor().fit(df[[]])
+    clf = TabularMLPClassifier(**FAST).fit(df, np.arange(20) % 2)
+    with pytest.raises(ValueError, match=empty):
+        clf.predict(df.iloc[:0])
+
+
+def test_input_errors_and_warnings_name_the_estimator():
+    """What scikit-learn's checks of X say names the estimator the user
+    called, not the preprocessor inside it."""
+    df = _frame(40)[["num", "int"]]
+    y = np.arange(40) % 2
+    clf = TabularMLPClassifier(**FAST).fit(df, y)
+    with pytest.warns(UserWarning, match="but TabularMLPClassifier was fitted with"):
+        clf.predict(df.to_numpy())
+    with pytest.raises(ValueError, match="TabularMLPClassifier is expecting 2 "):
+        clf.predict(np.zeros((3, 5)))
+    reg = TabularMLPRegressor(**FAST).fit(df.to_numpy(), y.astype(float))
+    with pytest.raises(ValueError, match="TabularMLPRegressor is expecting 2 features"):
+        reg.predict(np.zeros((3, 5)))
+
+
+def test_fit_transform_is_fit_then_transform():
+    df = _frame(60)
+    pre = TabularPreprocessor(max_onehot=10)
+    Xt = pre.fit_transform(df)
+    np.testing.assert_array_equal(Xt, pre.transform(df))
+    again = TabularPreprocessor(max_onehot=10).fit(df)
+    np.testing.assert_array_equal(Xt, again.transform(df))
+    framed = pre.set_output(transform="pandas").fit_transform(df)
+    assert list(framed.columns) == list(pre.get_feature_names_out())
+    np.testing.assert_array_equal(framed.to_numpy(), Xt)
 
 
 def test_feature_names_out_and_set_output():
