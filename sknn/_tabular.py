@@ -23,7 +23,6 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_array,
     check_is_fitted,
     column_or_1d,
@@ -31,7 +30,7 @@ from sklearn.utils.validation import (
 )
 
 from ._classes import MLPClassifier, MLPRegressor
-from ._engine.compat import Interval, StrOptions
+from ._engine.compat import Interval, StrOptions, _check_sample_weight
 from ._params import CONSTRAINTS, LABEL_SMOOTHING, SCHEDULES, _column_indices
 
 __all__ = ["TabularMLPClassifier", "TabularMLPRegressor", "TabularPreprocessor"]
