@@ -261,26 +261,28 @@ def test_poisson_regressor_exports_its_exp_output(dtype, two_d):
 # ---------------------------------------------------------------------------
 # The tabular estimators: one input per column, the encoding in the graph
 # ---------------------------------------------------------------------------
+def _documented_recipe():
+    """The code block of docs/user_guide/onnx.rst that feeds a DataFrame to
+    an exported tabular estimator."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs/user_guide/onnx.rst").read_text()
+    section = text[text.index("Tables: one input per column") :]
+    block = re.search(r"\.\. code-block:: python\n\n((?:    .*\n|\n)+)", section)
+    return "\n".join(line[4:] for line in block.group(1).splitlines())
+
+
 def _column_feed(session, df):
-    """What the export's documentation asks a caller to feed: each column as
-    a (batch, 1) tensor, numbers as doubles (NaN where missing, dates as
-    days since 1970-01-01), categories as their text ('' where missing)."""
+    """The documented feed, run as the page shows it: each column as a
+    (batch, 1) tensor, numbers as doubles (NaN where missing, dates as days
+    since 1970-01-01), categories as their text ('' where missing)."""
     pd = pytest.importorskip("pandas")
-    feed = {}
-    for i in session.get_inputs():
-        col = df[i.name]
-        if i.type == "tensor(string)":
-            values = ["" if pd.isna(v) else str(v) for v in col.to_numpy(object)]
-            feed[i.name] = np.array(values, dtype=object).reshape(-1, 1)
-        elif col.dtype.kind in "Mm":
-            if col.dtype.kind == "M":
-                col = pd.to_datetime(col, utc=True) - pd.Timestamp(0, tz="UTC")
-            days = col / pd.Timedelta(days=1)
-            feed[i.name] = days.to_numpy(np.float64).reshape(-1, 1)
-        else:
-            values = col.to_numpy(dtype=np.float64, na_value=np.nan)
-            feed[i.name] = values.reshape(-1, 1)
-    return feed
+    code = _documented_recipe()
+    code = code[code.index("feed = {}") : code.index("label, proba = session.run")]
+    namespace = {"np": np, "pd": pd, "session": session, "df": df}
+    exec(compile(code, "onnx.rst", "exec"), namespace)
+    return namespace["feed"]
 
 
 def _table(n, seed):
@@ -364,6 +366,25 @@ def test_tabular_regressor_runs_from_the_columns(two_d):
     (pred,) = session.run(None, _column_feed(session, test))
     assert pred.shape == reg.predict(test).shape
     np.testing.assert_allclose(pred, reg.predict(test), rtol=1e-12, atol=1e-12)
+
+
+def test_documented_recipe_runs_as_written():
+    """The page's whole block, float ids named in categorical_features
+    included (fed as "3", not "3.0"), gives predict and predict_proba."""
+    from sknn import TabularMLPClassifier
+
+    df, test = _table(300, 0), _table(40, 1)
+    for frame in (df, test):
+        frame["shop_f"] = frame["shop"].astype(float)
+        frame.loc[::4, "shop_f"] = np.nan
+    kw = {**TABULAR_KW, "categorical_features": ["shop", "shop_f"]}
+    clf = TabularMLPClassifier(**kw).fit(df, df["shop"].to_numpy() % 2)
+    namespace = {"clf": clf, "df": test}
+    exec(compile(_documented_recipe(), "onnx.rst", "exec"), namespace)
+    np.testing.assert_allclose(
+        namespace["proba"], clf.predict_proba(test), rtol=0, atol=1e-12
+    )
+    np.testing.assert_array_equal(namespace["label"], clf.predict(test))
 
 
 def test_tabular_multilabel_and_numpy_tables_export():
