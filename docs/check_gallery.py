@@ -11,7 +11,11 @@ It fails (exit status 1, one line per problem) when
   not run), or took longer than the budget ``examples/README.rst`` states
   ("runs in under N seconds"): the claim and the check read the same number;
 * ``examples/quickstart.py``, run here, prints a test accuracy or best
-  parameters other than the ones ``docs/quickstart.rst`` shows.
+  parameters other than the ones ``docs/quickstart.rst`` shows;
+* what an example printed, as its page shows it, holds a warning, a
+  traceback, or the repr of matplotlib objects (a list of ``Text(...)``
+  that a cell's last ``ax.set(...)`` returned): the reader would see
+  noise, and a warning's path names the build machine.
 
 The examples check their other claims themselves, with ``assert`` statements
 in their code: a false claim stops the build (``abort_on_example_error``).
@@ -80,6 +84,32 @@ def timing_problems(budget, times, examples=None):
     return problems
 
 
+# what must not appear in an example's printed output
+NOISE = re.compile(
+    r"\w+Warning: |Traceback \(most recent call last\)|<matplotlib\.|"
+    r"^\[?(?:Text|Line2D|Axes|Figure|AxesImage|PathCollection)\(",
+    re.M,
+)
+OUTPUT_BLOCK = re.compile(
+    r"^\.\. rst-class:: sphx-glr-script-out\n\n \.\. code-block:: none\n\n"
+    r"((?:    .*\n|\n)+)",
+    re.M,
+)
+
+
+def output_problems(gallery=GALLERY):
+    """One message per example whose printed output, on its page, holds a
+    warning, a traceback or a matplotlib repr."""
+    problems = []
+    for page in sorted(gallery.glob("*/plot_*.rst")):
+        for block in OUTPUT_BLOCK.findall(page.read_text()):
+            for line in block.splitlines():
+                if NOISE.search(line.strip()):
+                    name = page.relative_to(gallery).with_suffix(".py").as_posix()
+                    problems.append(f"{name} printed {line.strip()[:100]!r}")
+    return problems
+
+
 def quickstart_claims(rst=ROOT / "docs" / "quickstart.rst"):
     """The lines 'best parameters' and 'test accuracy' the page shows."""
     text = rst.read_text()
@@ -125,7 +155,7 @@ def main(argv=None):
         return 1
     budget = stated_budget()
     times = example_times()
-    problems = timing_problems(budget, times)
+    problems = timing_problems(budget, times) + output_problems()
     if not args.no_quickstart:
         problems += quickstart_problems()
     slowest = max(times, key=times.get) if times else None

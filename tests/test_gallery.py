@@ -45,6 +45,32 @@ def test_execution_times_table_is_parsed(tmp_path):
     assert _checker()._from_execution_times(table) == {"plot_a.py": 62.5}
 
 
+def test_noise_in_printed_output_is_reported(tmp_path):
+    """Warnings, tracebacks and matplotlib reprs in an example's printed
+    output are reported; ordinary output and the code itself are not."""
+    page = tmp_path / "x" / "plot_a.rst"
+    page.parent.mkdir()
+    out = ".. rst-class:: sphx-glr-script-out\n\n .. code-block:: none\n\n"
+    page.write_text(
+        ".. code-block:: Python\n\n    warnings.warn('UserWarning: in code')\n\n"
+        + out
+        + "    test accuracy 0.950\n    best: {'alpha': 0.1}\n\n"
+        + out
+        + "    /home/u/sknn/_loop.py:475: ConvergenceWarning: Stochastic ...\n"
+        + "      warnings.warn(\n\n"
+        + out
+        + "    [Text(0.5, 1.0, 'title'), Text(0.5, 18.0, 'x')]\n\n"
+        + out
+        + "    <matplotlib.image.AxesImage object at 0x7f>\n"
+        + "    Traceback (most recent call last):\n\n"
+    )
+    problems = _checker().output_problems(tmp_path)
+    assert len(problems) == 4, problems
+    assert all(p.startswith("x/plot_a.py printed ") for p in problems)
+    assert "ConvergenceWarning" in problems[0] and "Text(" in problems[1]
+    assert "AxesImage" in problems[2] and "Traceback" in problems[3]
+
+
 def test_quickstart_page_shows_the_checked_lines():
     claims = _checker().quickstart_claims()
     assert set(claims) == {"best parameters", "test accuracy"}
@@ -60,3 +86,4 @@ def test_last_docs_build_kept_the_budget():
         )
     times = check.example_times()
     assert check.timing_problems(check.stated_budget(), times) == []
+    assert check.output_problems() == []

@@ -148,3 +148,4 @@ ax.scatter(mine, theirs, s=15)
 lim = [mine.min(), mine.max()]
 ax.plot(lim, lim, "k--", lw=1)
 ax.set(title=f"all {mine.size} parameters", xlabel="numpy", ylabel="sknn")
+plt.show()
