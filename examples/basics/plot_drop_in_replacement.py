@@ -44,7 +44,9 @@ def run(MLPClassifier):
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # 30 epochs on purpose
+        warnings.simplefilter(
+            "ignore", ConvergenceWarning
+        )  # 30 epochs on purpose
         model.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     return model[-1], model.score(X_test, y_test), seconds
@@ -58,7 +60,10 @@ with warnings.catch_warnings():
     SknnMLPClassifier(max_iter=1).fit(X_train[:10], y_train[:10])
 
 results = {}
-for name, cls in [("scikit-learn", SklearnMLPClassifier), ("sknn", SknnMLPClassifier)]:
+for name, cls in [
+    ("scikit-learn", SklearnMLPClassifier),
+    ("sknn", SknnMLPClassifier),
+]:
     results[name] = run(cls)
     clf, score, seconds = results[name]
     print(
@@ -83,7 +88,8 @@ assert np.allclose(sk[0].loss_curve_, kn[0].loss_curve_, rtol=1e-6)
 for name, (clf, _, _) in results.items():
     print(
         f"{name:12s} coefs_ {[c.shape for c in clf.coefs_]}  "
-        f"classes_ {clf.classes_[:3]}...  out_activation_ {clf.out_activation_!r}"
+        f"classes_ {clf.classes_[:3]}...  "
+        f"out_activation_ {clf.out_activation_!r}"
     )
 
 # %%

@@ -45,7 +45,10 @@ quadratic.fit(X_train, y_train)
 models = {"quadratic features, no hidden layer": quadratic}
 for width in (2, 4, 16):
     net = MLPClassifier(
-        hidden_layer_sizes=(width,), solver="lbfgs", max_iter=500, random_state=0
+        hidden_layer_sizes=(width,),
+        solver="lbfgs",
+        max_iter=500,
+        random_state=0,
     )
     models[f"x1, x2 and {width} hidden units"] = net.fit(X_train, y_train)
 
@@ -100,8 +103,13 @@ fig.tight_layout()
 # Two units are too few to enclose the inner ring; four already bound a
 # polygon around it, and sixteen round it off. The network reaches the accuracy
 # of the hand-made quadratic features without knowing about them.
-accuracy = {name: model.score(X_test, y_test) for name, model in models.items()}
-assert accuracy["x1, x2 and 2 hidden units"] < accuracy["x1, x2 and 4 hidden units"]
+accuracy = {
+    name: model.score(X_test, y_test) for name, model in models.items()
+}
+assert (
+    accuracy["x1, x2 and 2 hidden units"]
+    < accuracy["x1, x2 and 4 hidden units"]
+)
 assert (
     accuracy["x1, x2 and 16 hidden units"]
     >= accuracy["quadratic features, no hidden layer"] - 0.03

@@ -5,14 +5,14 @@ Logistic regression is an MLP without a hidden layer
 
 A network with no hidden layer and a sigmoid output computes
 ``P(y=1 | x) = sigmoid(w^T x + w_0)``: that is logistic regression. In sknn
-this network is ``MLPClassifier(hidden_layer_sizes=())``. Its decision boundary,
-the points where ``w^T x + w_0 = 0``, is a straight line.
+this network is ``MLPClassifier(hidden_layer_sizes=())``. Its decision
+boundary, the points where ``w^T x + w_0 = 0``, is a straight line.
 
 When the classes are separated by a round boundary, a line cannot do the job.
 The classic fix is to give the linear model new inputs: with the quadratic
-features ``[x1, x2, x1^2, x2^2, x1 x2]`` the boundary ``w^T phi(x) + w_0 = 0`` is
-a conic section, here an ellipse. The model stays linear in its weights; only
-the inputs changed.
+features ``[x1, x2, x1^2, x2^2, x1 x2]`` the boundary
+``w^T phi(x) + w_0 = 0`` is a conic section, here an ellipse. The model stays
+linear in its weights; only the inputs changed.
 """
 
 # %%
@@ -52,14 +52,20 @@ print("weights:", linear.coefs_[0].ravel(), "bias:", linear.intercepts_[0])
 # ``alpha / 2 * ||w||^2`` on the mean loss matches ``C = 1 / alpha``. Both
 # solvers stop at a tolerance, so the weights agree to two or three digits.
 logreg = LogisticRegression(C=1 / linear.alpha).fit(X_train, y_train)
-print("LogisticRegression weights:", logreg.coef_.ravel(), "bias:", logreg.intercept_)
+print(
+    "LogisticRegression weights:",
+    logreg.coef_.ravel(),
+    "bias:",
+    logreg.intercept_,
+)
 assert abs(linear.coefs_[0].ravel() - logreg.coef_.ravel()).max() < 0.01
 
 # %%
 # Quadratic features in a Pipeline
 # --------------------------------
-# :class:`~sklearn.preprocessing.PolynomialFeatures` adds ``x1^2``, ``x2^2`` and
-# ``x1 x2``; the network is the same one-layer model, now with five inputs.
+# :class:`~sklearn.preprocessing.PolynomialFeatures` adds ``x1^2``,
+# ``x2^2`` and ``x1 x2``; the network is the same one-layer model, now with
+# five inputs.
 quadratic = make_pipeline(
     PolynomialFeatures(degree=2, include_bias=False),
     StandardScaler(),
@@ -106,5 +112,9 @@ fig.tight_layout()
 # The straight line does no better than guessing; the ellipse separates the
 # two rings.
 print(f"test accuracy, linear features:    {linear.score(X_test, y_test):.2f}")
-print(f"test accuracy, quadratic features: {quadratic.score(X_test, y_test):.2f}")
-assert linear.score(X_test, y_test) < 0.6 < 0.9 < quadratic.score(X_test, y_test)
+print(
+    f"test accuracy, quadratic features: {quadratic.score(X_test, y_test):.2f}"
+)
+assert (
+    linear.score(X_test, y_test) < 0.6 < 0.9 < quadratic.score(X_test, y_test)
+)

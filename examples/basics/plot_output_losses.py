@@ -43,7 +43,11 @@ from sklearn.preprocessing import StandardScaler
 from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
 
 params = dict(
-    hidden_layer_sizes=(8,), solver="lbfgs", alpha=0.0, max_iter=30, random_state=0
+    hidden_layer_sizes=(8,),
+    solver="lbfgs",
+    alpha=0.0,
+    max_iter=30,
+    random_state=0,
 )
 
 X_c, y_c = make_classification(
@@ -71,7 +75,8 @@ with warnings.catch_warnings():
     mlb = MultiLabelMLP(**params).fit(X_m, Y_m)
 
 for model in (clf, reg, mlb):
-    print(f"{type(model).__name__:14s} output activation: {model.out_activation_}")
+    name = type(model).__name__
+    print(f"{name:14s} output activation: {model.out_activation_}")
 
 # %%
 # Softmax and cross-entropy
@@ -135,7 +140,9 @@ for ax, model, name in zip(
     ax.set(title=name, xlabel="L-BFGS iteration", ylabel="loss_curve_")
 
 ax = axes[1, 0]
-ax.bar(clf.classes_, P_c[i], color=np.where(clf.classes_ == y_c[i], "C1", "C0"))
+ax.bar(
+    clf.classes_, P_c[i], color=np.where(clf.classes_ == y_c[i], "C1", "C0")
+)
 ax.set(
     xticks=clf.classes_,
     xlabel="class (orange: true)",
@@ -149,7 +156,9 @@ for j in range(Y_r.shape[1]):
     ax.scatter(Y_r[:, j], Y_hat[:, j], s=8, label=f"output {j}")
 lim = [Y_r.min(), Y_r.max()]
 ax.plot(lim, lim, "k--", lw=1)
-ax.set(xlabel="true y", ylabel="predicted y", title="all samples, both outputs")
+ax.set(
+    xlabel="true y", ylabel="predicted y", title="all samples, both outputs"
+)
 ax.legend()
 
 ax = axes[1, 2]

@@ -60,7 +60,10 @@ print(np.round(proba, 3))
 # ------------------------
 label, proba = session.run(None, {"X": X})
 print("labels identical:", bool(np.all(label == clf.predict(X))))
-print("largest probability difference:", np.abs(proba - clf.predict_proba(X)).max())
+print(
+    "largest probability difference:",
+    np.abs(proba - clf.predict_proba(X)).max(),
+)
 # the claims of this section, checked at every build of the gallery
 assert np.all(label == clf.predict(X))
 assert np.abs(proba - clf.predict_proba(X)).max() < 1e-5
@@ -75,7 +78,10 @@ assert np.abs(proba - clf.predict_proba(X)).max() < 1e-5
 X, y = load_diabetes(return_X_y=True)
 X = StandardScaler().fit_transform(X)
 reg = MLPRegressor(
-    hidden_layer_sizes=(64,), learning_rate_init=0.01, max_iter=300, random_state=0
+    hidden_layer_sizes=(64,),
+    learning_rate_init=0.01,
+    max_iter=300,
+    random_state=0,
 )
 reg.fit(X, y)
 
@@ -109,7 +115,9 @@ table = pd.DataFrame(
     }
 )
 table.loc[::10, "size"] = np.nan
-kind = np.where((table["size"].fillna(20) > 20) ^ (table["colour"] == "red"), "a", "b")
+kind = np.where(
+    (table["size"].fillna(20) > 20) ^ (table["colour"] == "red"), "a", "b"
+)
 tab = TabularMLPClassifier(max_iter=20, random_state=0).fit(table, kind)
 
 session = ort.InferenceSession(to_onnx(tab).SerializeToString())
@@ -121,7 +129,10 @@ feed = {
 }
 label, proba = session.run(None, feed)
 print("labels identical:", bool(np.all(label == tab.predict(table))))
-print("largest probability difference:", np.abs(proba - tab.predict_proba(table)).max())
+print(
+    "largest probability difference:",
+    np.abs(proba - tab.predict_proba(table)).max(),
+)
 assert np.all(label == tab.predict(table))
 assert np.abs(proba - tab.predict_proba(table)).max() < 1e-12
 
@@ -144,11 +155,16 @@ X_raw = X_raw.astype(np.float32)
 pipe = make_pipeline(
     StandardScaler(), MLPClassifier((32, 16), max_iter=200, random_state=0)
 ).fit(X_raw, names)
-onx = skl2onnx_to_onnx(pipe, X_raw[:1], options={MLPClassifier: {"zipmap": False}})
+onx = skl2onnx_to_onnx(
+    pipe, X_raw[:1], options={MLPClassifier: {"zipmap": False}}
+)
 session = ort.InferenceSession(onx.SerializeToString())
 label, proba = session.run(None, {"X": X_raw})
 print("nodes:", [n.op_type for n in onx.graph.node])
 print("labels identical:", bool(np.all(label == pipe.predict(X_raw))))
-print("largest probability difference:", abs(proba - pipe.predict_proba(X_raw)).max())
+print(
+    "largest probability difference:",
+    abs(proba - pipe.predict_proba(X_raw)).max(),
+)
 assert np.all(label == pipe.predict(X_raw))
 assert np.abs(proba - pipe.predict_proba(X_raw)).max() < 1e-5

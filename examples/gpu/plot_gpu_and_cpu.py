@@ -34,11 +34,17 @@ from sklearn.preprocessing import StandardScaler
 from sknn import MLPClassifier
 
 X, y = make_classification(
-    n_samples=5000, n_features=50, n_informative=20, n_classes=5, random_state=0
+    n_samples=5000,
+    n_features=50,
+    n_informative=20,
+    n_classes=5,
+    random_state=0,
 )
 X = StandardScaler().fit_transform(X).astype(np.float32)
 
-params = dict(hidden_layer_sizes=(256, 256), batch_size=250, max_iter=5, random_state=0)
+params = dict(
+    hidden_layer_sizes=(256, 256), batch_size=250, max_iter=5, random_state=0
+)
 print("CUDA available:", torch.cuda.is_available())
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # 5 epochs on purpose
@@ -63,8 +69,12 @@ with warnings.catch_warnings():
         print(f"{device:5s} 5 epochs in {seconds[device]:.2f} s")
 
 fig, ax = plt.subplots(figsize=(5, 3))
-ax.barh(list(seconds), list(seconds.values()), color=["C0", "C2"][: len(seconds)])
-ax.set(xlabel="seconds for 5 epochs", title="MLP (256, 256) on 5000 x 50 samples")
+ax.barh(
+    list(seconds), list(seconds.values()), color=["C0", "C2"][: len(seconds)]
+)
+ax.set(
+    xlabel="seconds for 5 epochs", title="MLP (256, 256) on 5000 x 50 samples"
+)
 fig.tight_layout()
 
 # %%

@@ -57,10 +57,16 @@ print(
 # One display per network, side by side. For the pipeline the display passes
 # ``X`` through the scaler first: the network only ever saw scaled pixels.
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
-shown = HiddenUnitsDisplay.from_estimator(good, X_test, max_samples=300, ax=axes[0])
+shown = HiddenUnitsDisplay.from_estimator(
+    good, X_test, max_samples=300, ax=axes[0]
+)
 HiddenUnitsDisplay.from_estimator(bad, X_test, max_samples=300, ax=axes[1])
-axes[0].set_title("ReLU, scaled inputs\n" + axes[0].get_title(), fontsize="medium")
-axes[1].set_title("logistic, raw inputs\n" + axes[1].get_title(), fontsize="medium")
+axes[0].set_title(
+    "ReLU, scaled inputs\n" + axes[0].get_title(), fontsize="medium"
+)
+axes[1].set_title(
+    "logistic, raw inputs\n" + axes[1].get_title(), fontsize="medium"
+)
 plt.show()
 
 # %%
@@ -70,6 +76,11 @@ plt.show()
 # numbers in the titles are kept on the display:
 print(shown.summaries[0])
 (bad_summary,) = bad.hidden_unit_summary(X_test)
-print("bad network: dead", bad_summary["dead"], "saturated", bad_summary["saturated"])
+print(
+    "bad network: dead",
+    bad_summary["dead"],
+    "saturated",
+    bad_summary["saturated"],
+)
 assert good.score(X_test, y_test) > 0.9 > 0.5 > bad.score(X_test, y_test)
 assert shown.summaries[0]["saturated"] < 0.1 < 0.9 < bad_summary["saturated"]

@@ -74,9 +74,13 @@ plt.show()
 #
 # The display keeps the numbers it drew:
 print("best epoch:", curve.best_epoch, "of", len(curve.epochs))
-print("best validation accuracy:", curve.validation_scores[curve.best_epoch - 1])
+print(
+    "best validation accuracy:", curve.validation_scores[curve.best_epoch - 1]
+)
 print("same as clf.best_validation_score_:", clf.best_validation_score_)
-assert curve.validation_scores[curve.best_epoch - 1] == clf.best_validation_score_
+assert (
+    curve.validation_scores[curve.best_epoch - 1] == clf.best_validation_score_
+)
 assert clf.n_iter_ == curve.best_epoch + clf.n_iter_no_change + 1
 
 # %%
@@ -97,8 +101,14 @@ fast = MLPClassifier(
 ).fit(X_train, y_train)
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-TrainingCurveDisplay.from_estimator(clf, ax=axes[0], name="learning_rate_init=0.003")
-TrainingCurveDisplay.from_estimator(fast, ax=axes[1], name="learning_rate_init=0.1")
+TrainingCurveDisplay.from_estimator(
+    clf, ax=axes[0], name="learning_rate_init=0.003"
+)
+TrainingCurveDisplay.from_estimator(
+    fast, ax=axes[1], name="learning_rate_init=0.1"
+)
 plt.show()
-print("first losses at 0.1:", [round(loss, 3) for loss in fast.loss_curve_[:5]])
+print(
+    "first losses at 0.1:", [round(loss, 3) for loss in fast.loss_curve_[:5]]
+)
 assert np.any(np.diff(fast.loss_curve_[:5]) > 0), "the loss did not jump up"

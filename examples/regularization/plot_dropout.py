@@ -4,11 +4,11 @@ Dropout: overfit first, then regularize
 ===============================================================
 
 The usual practice: first pick a network big enough to fit the training data
-(almost) perfectly, *then* regularize it until it generalises. Dropout is one way to
-regularize: during training every hidden unit is switched off at random with
-probability ``dropout`` (the others are scaled up by ``1 / (1 - dropout)``), so
-no unit can rely on a particular other unit being there. At prediction time
-the whole network is used.
+(almost) perfectly, *then* regularize it until it generalises. Dropout is one
+way to regularize: during training every hidden unit is switched off at
+random with probability ``dropout`` (the others are scaled up by
+``1 / (1 - dropout)``), so no unit can rely on a particular other unit being
+there. At prediction time the whole network is used.
 
 We watch the gap between training and test accuracy close as the dropout rate
 grows.
@@ -45,13 +45,17 @@ for rate in rates:
         random_state=0,
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # 200 epochs, always
+        warnings.simplefilter(
+            "ignore", ConvergenceWarning
+        )  # 200 epochs, always
         models[rate] = net.fit(X_train, y_train)
 
 train_acc = [models[r].score(X_train, y_train) for r in rates]
 test_acc = [models[r].score(X_test, y_test) for r in rates]
 for rate, tr, te in zip(rates, train_acc, test_acc):
-    print(f"dropout {rate:.2f}: train {tr:.3f}  test {te:.3f}  gap {tr - te:.3f}")
+    print(
+        f"dropout {rate:.2f}: train {tr:.3f}  test {te:.3f}  gap {tr - te:.3f}"
+    )
 gaps = [tr - te for tr, te in zip(train_acc, test_acc)]
 # the claims below, checked at every build: the gap closes, and dropout buys
 # test accuracy with training accuracy

@@ -50,7 +50,12 @@ print(f"training + validation: {len(X_train)} samples, test: {len(X_test)}")
 pipe = Pipeline(
     [
         ("scale", StandardScaler()),
-        ("mlp", MLPClassifier(max_iter=30, learning_rate_init=0.01, random_state=0)),
+        (
+            "mlp",
+            MLPClassifier(
+                max_iter=30, learning_rate_init=0.01, random_state=0
+            ),
+        ),
     ]
 )
 param_grid = {
@@ -87,7 +92,8 @@ table
 assert table["train"].min() > 0.98
 assert np.ptp(table["train"]) < np.ptp(table["validation"])
 labels = [
-    f"{r.layers}, dropout {r.dropout}, alpha {r.alpha:g}" for r in table.itertuples()
+    f"{r.layers}, dropout {r.dropout}, alpha {r.alpha:g}"
+    for r in table.itertuples()
 ]
 pos = np.arange(len(table))[::-1]
 fig, ax = plt.subplots(figsize=(7.5, 5))
@@ -112,8 +118,9 @@ fig.tight_layout()
 # %%
 # The test score of the chosen model
 # ----------------------------------
-# ``GridSearchCV`` refits the best candidate on the whole training set; the test
-# set, used here for the first time, tells how well it generalises.
+# ``GridSearchCV`` refits the best candidate on the whole training set; the
+# test set, used here for the first time, tells how well it generalises.
 print("best parameters:", search.best_params_)
 print(f"validation accuracy (cross-validated): {search.best_score_:.3f}")
-print(f"test accuracy:                         {search.score(X_test, y_test):.3f}")
+test_accuracy = search.score(X_test, y_test)
+print(f"test accuracy:                         {test_accuracy:.3f}")

@@ -42,7 +42,9 @@ X, y = load_digits(return_X_y=True)
 X, y = X[:600], y[:600]
 
 search = GridSearchCV(
-    make_pipeline(StandardScaler(), MLPClassifier(max_iter=20, random_state=0)),
+    make_pipeline(
+        StandardScaler(), MLPClassifier(max_iter=20, random_state=0)
+    ),
     {
         "mlpclassifier__hidden_layer_sizes": [(8,), (64,)],
         "mlpclassifier__learning_rate_init": [0.001, 0.01],
@@ -76,12 +78,17 @@ if __name__ == "__main__":
         ) as cluster,
         Client(cluster) as client,
     ):
-        with get_task_stream(client) as tasks, joblib.parallel_config(backend="dask"):
+        with (
+            get_task_stream(client) as tasks,
+            joblib.parallel_config(backend="dask"),
+        ):
             search.fit(X, y)
         workers = sorted(client.scheduler_info()["workers"])
     elapsed = time.perf_counter() - start
 
-    per_worker = {w: sum(t["worker"] == w for t in tasks.data) for w in workers}
+    per_worker = {
+        w: sum(t["worker"] == w for t in tasks.data) for w in workers
+    }
     print(f"best parameters: {search.best_params_}")
     print(f"best mean accuracy over 3 folds: {search.best_score_:.3f}")
     print(f"tasks run per worker: {per_worker}")

@@ -9,7 +9,7 @@ from the layer above by the delta rule
 
 .. math::
 
-    \\delta^{(m-1)}_j = g'(z^{(m-1)}_j) \\sum_k w^{(m)}_{kj} \\, \\delta^{(m)}_k,
+   \\delta^{(m-1)}_j = g'(z^{(m-1)}_j) \\sum_k w^{(m)}_{kj} \\delta^{(m)}_k,
 
 and the gradient of a weight, ``dL / dw_ji = delta_j * g_i`` (the error of the
 unit it feeds times the activation it carries).
@@ -96,7 +96,9 @@ numpy_grads = [
     delta2.sum(axis=0),  # dJ/db^(2)
 ]
 
-for name, mine, theirs in zip(["W1", "W2", "b1", "b2"], numpy_grads, engine_grads):
+for name, mine, theirs in zip(
+    ["W1", "W2", "b1", "b2"], numpy_grads, engine_grads
+):
     print(
         f"{name}: shape {mine.shape}, largest |numpy - sknn| = "
         f"{np.max(np.abs(mine - theirs)):.1e}"

@@ -63,7 +63,9 @@ codes = ColumnTransformer(
     [
         (
             "store",
-            OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+            OrdinalEncoder(
+                handle_unknown="use_encoded_value", unknown_value=-1
+            ),
             [0],
         ),
         ("amount", StandardScaler(), [1]),
@@ -76,13 +78,16 @@ results = {}
 for name, model in [("one-hot", onehot), ("embeddings", embedded)]:
     start = time.perf_counter()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # 30 epochs on purpose
+        warnings.simplefilter(
+            "ignore", ConvergenceWarning
+        )  # 30 epochs on purpose
         model.fit(X_train, y_train)
     seconds = time.perf_counter() - start
     width = model[-1].coefs_[0].shape[0]
     results[name] = model.score(X_test, y_test)
     print(
-        f"{name:10s}  accuracy {results[name]:.3f}  first-layer inputs {width:4d}  "
+        f"{name:10s}  accuracy {results[name]:.3f}  "
+        f"first-layer inputs {width:4d}  "
         f"fit {seconds:.1f} s"
     )
 assert abs(results["embeddings"] - results["one-hot"]) < 0.03

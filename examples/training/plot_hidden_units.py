@@ -52,7 +52,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # 50 epochs for all
     for name, (activation, prepare) in cases.items():
         net = MLPClassifier(
-            hidden_layer_sizes=(32,), activation=activation, max_iter=50, random_state=0
+            hidden_layer_sizes=(32,),
+            activation=activation,
+            max_iter=50,
+            random_state=0,
         )
         models[name] = net.fit(prepare(X_train), y_train)
 
@@ -69,7 +72,8 @@ for name, (_, prepare) in cases.items():
     (summary,) = model.hidden_unit_summary(prepare(X_test))  # one hidden layer
     summaries[name] = summary
     print(
-        f"{name:26s} test accuracy {model.score(prepare(X_test), y_test):.3f}  "
+        f"{name:26s} "
+        f"test accuracy {model.score(prepare(X_test), y_test):.3f}  "
         f"dead {summary['dead']:.2f}  saturated {summary['saturated']:.2f}  "
         f"sparsity {summary['sparsity']:.2f}  "
         f"mean |corr| {summary['mean_abs_correlation']:.2f}"
@@ -87,7 +91,9 @@ for col, (name, (_, prepare)) in enumerate(cases.items()):
     (acts,) = models[name].hidden_activations(prepare(X_test)[order])
     s = summaries[name]
     ax = axes[0, col]
-    im = ax.imshow(acts, aspect="auto", cmap="viridis", interpolation="nearest")
+    im = ax.imshow(
+        acts, aspect="auto", cmap="viridis", interpolation="nearest"
+    )
     ax.axhline(np.sum(y_test == 0) - 0.5, color="w", lw=1)
     ax.set(
         title=f"{name}\ndead {s['dead']:.0%}, saturated {s['saturated']:.0%}",
@@ -116,9 +122,9 @@ for col, (name, (_, prepare)) in enumerate(cases.items()):
 # prediction, a little less accurate than the standardised network's (the
 # mean correlation is low only because so few units are alive to correlate).
 # ReLU on raw inputs is less extreme, but about half the units never switch on
-# and the rest move together. Scaling the inputs (and an initialisation that keeps the
-# variance of each layer similar, which sknn does for you) is what keeps units
-# out of saturation.
+# and the rest move together. Scaling the inputs (and an initialisation that
+# keeps the variance of each layer similar, which sknn does for you) is what
+# keeps units out of saturation.
 good, tanh_raw, relu_raw = (summaries[name] for name in cases)
 assert good["dead"] == 0 and good["saturated"] == 0
 assert tanh_raw["saturated"] > 0.75

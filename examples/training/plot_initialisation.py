@@ -60,7 +60,9 @@ with warnings.catch_warnings():
             max_iter=1,
             random_state=0,
         ).fit(X_train, y_train)
-        rms = [np.sqrt(np.mean(h**2)) for h in start.hidden_activations(X_train)]
+        rms = [
+            np.sqrt(np.mean(h**2)) for h in start.hidden_activations(X_train)
+        ]
         ax.plot(range(1, 9), rms, "o-", label=f"weight_init={init!r}")
         print(f"{init:>6}: first layer {rms[0]:.3f}, last layer {rms[-1]:.4f}")
         last_rms[init] = rms[-1] / rms[0]
@@ -106,7 +108,8 @@ with warnings.catch_warnings():
             ax.plot(clf.loss_curve_, label=f"{init!r}")
             scores[solver, init] = clf.score(X_test, y_test)
             print(
-                f"{solver:>4}, {init:>6}: test accuracy {clf.score(X_test, y_test):.3f}"
+                f"{solver:>4}, {init:>6}: "
+                f"test accuracy {scores[solver, init]:.3f}"
             )
         ax.set(title=f"solver={solver!r}", xlabel="epoch", yscale="log")
         ax.legend(title="weight_init")

@@ -76,7 +76,8 @@ with warnings.catch_warnings():
             curves[lr] = [np.nan]
         diverged = not curves[lr][-1] < curves[lr][0]
         print(
-            f"lr = {lr:<7g} loss {curves[lr][0]:10.3g} -> {curves[lr][-1]:10.3g}"
+            f"lr = {lr:<7g} "
+            f"loss {curves[lr][0]:10.3g} -> {curves[lr][-1]:10.3g}"
             f"   {'diverges' if diverged else 'ok'}"
         )
         if chosen is None and not diverged:
@@ -136,7 +137,10 @@ for schedule in ("constant", "decay"):
     with contextlib.redirect_stdout(log), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X_train, y_train)
-    rates = [float(r) for r in re.findall(r"learning rate = ([^,]+),", log.getvalue())]
+    rates = [
+        float(r)
+        for r in re.findall(r"learning rate = ([^,]+),", log.getvalue())
+    ]
     schedules[schedule] = (model, rates)
     print(
         f"{schedule:8s} rate {rates[0]:.3g} -> {rates[-1]:.3g} "
@@ -165,7 +169,10 @@ fig.tight_layout()
 # around: the loss stalls and is noisy. Decaying the same rate lets the first
 # epochs move fast and the last ones settle, reaching a lower loss and a
 # better test score.
-(constant, _), (decayed, decay_rates) = schedules["constant"], schedules["decay"]
+(constant, _), (decayed, decay_rates) = (
+    schedules["constant"],
+    schedules["decay"],
+)
 assert decayed.loss_ < constant.loss_
 assert decayed.score(X_test, y_test) > constant.score(X_test, y_test)
 assert np.isclose(decay_rates[0] / decay_rates[-1], 100)

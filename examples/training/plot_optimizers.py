@@ -44,7 +44,9 @@ X_train, X_test, y_train, y_test = train_test_split(
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
-common = dict(hidden_layer_sizes=(32,), batch_size=32, max_iter=20, random_state=0)
+common = dict(
+    hidden_layer_sizes=(32,), batch_size=32, max_iter=20, random_state=0
+)
 
 # %%
 # The optimizers
@@ -55,7 +57,10 @@ common = dict(hidden_layer_sizes=(32,), batch_size=32, max_iter=20, random_state
 optimizers = {
     "SGD": dict(solver="sgd", momentum=0.0, learning_rate_init=0.01),
     "Momentum": dict(
-        solver="sgd", momentum=0.9, nesterovs_momentum=False, learning_rate_init=0.01
+        solver="sgd",
+        momentum=0.9,
+        nesterovs_momentum=False,
+        learning_rate_init=0.01,
     ),
     "RMSProp": dict(solver="rmsprop", learning_rate_init=0.001),
     "Adam": dict(solver="adam", learning_rate_init=0.001),
@@ -78,7 +83,11 @@ for name, model in models.items():
 fig, ax = plt.subplots(figsize=(6.5, 4.2))
 for name, model in models.items():
     ax.plot(
-        np.arange(1, model.n_iter_ + 1), model.loss_curve_, marker="o", ms=3, label=name
+        np.arange(1, model.n_iter_ + 1),
+        model.loss_curve_,
+        marker="o",
+        ms=3,
+        label=name,
     )
 ax.set(
     xlabel="epoch",
@@ -100,5 +109,9 @@ fig.tight_layout()
 # and RMSProp; with ``learning_rate_init=0.01`` it would catch up.
 first = {name: model.loss_curve_[0] for name, model in models.items()}
 assert min(first, key=first.get) == "RMSProp"
-assert all(models["SGD"].loss_ > 3 * m.loss_ for n, m in models.items() if n != "SGD")
-assert models["Adam"].loss_ > max(models["Momentum"].loss_, models["RMSProp"].loss_)
+assert all(
+    models["SGD"].loss_ > 3 * m.loss_ for n, m in models.items() if n != "SGD"
+)
+assert models["Adam"].loss_ > max(
+    models["Momentum"].loss_, models["RMSProp"].loss_
+)

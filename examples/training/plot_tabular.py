@@ -39,7 +39,10 @@ city_effect = rng.normal(0, 1.0, 60)[city]
 plan = rng.choice(["basic", "plus", "pro"], n)
 age = rng.uniform(18, 80, n)
 logit = (
-    1.5 * (np.log(income) - 10) + city_effect + 0.8 * (plan == "pro") + np.sin(age / 8)
+    1.5 * (np.log(income) - 10)
+    + city_effect
+    + 0.8 * (plan == "pro")
+    + np.sin(age / 8)
 )
 y = (logit + rng.logistic(size=n) * 0.5 > 0).astype(int)
 age[rng.rand(n) < 0.1] = np.nan
@@ -69,7 +72,9 @@ pipeline = make_pipeline(
         [
             (
                 "num",
-                make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+                make_pipeline(
+                    SimpleImputer(strategy="median"), StandardScaler()
+                ),
                 make_column_selector(dtype_include="number"),
             ),
             (
@@ -103,9 +108,9 @@ for name, model in models.items():
 # comparison on real tables, where the two trade wins. The fit times depend
 # on the machine and its load.
 #
-# One reason the pipeline loses: the standardised income is dominated by the few
-# incomes 100 times larger:
-# after dividing by its inflated standard deviation, almost every ordinary
+# One reason the pipeline loses: the standardised income is dominated by the
+# few incomes 100 times larger: after dividing by its inflated standard
+# deviation, almost every ordinary
 # income sits in a narrow band near zero. The tabular estimator's robust
 # scaling (median and interquartile range) and smooth clipping keep the
 # ordinary incomes spread out and the outliers bounded. Each network keeps the
@@ -114,9 +119,18 @@ for name, model in models.items():
 # continuous ones (income and age).
 tab = models["TabularMLPClassifier"]
 net = tab.estimators_[0]
-print("best epoch on the validation split:", int(np.argmax(net.validation_scores_)) + 1)
+print(
+    "best epoch on the validation split:",
+    int(np.argmax(net.validation_scores_)) + 1,
+)
 print("inputs after encoding:", tab.preprocessor_.n_features_out_)
 print("inputs of the first layer:", net.coefs_[0].shape[0])
-assert accuracy["TabularMLPClassifier"] > accuracy["MLPClassifier + pipeline"] + 0.03
-assert abs(accuracy["TabularMLPClassifier"] - accuracy["HistGradientBoosting"]) < 0.03
+assert (
+    accuracy["TabularMLPClassifier"]
+    > accuracy["MLPClassifier + pipeline"] + 0.03
+)
+assert (
+    abs(accuracy["TabularMLPClassifier"] - accuracy["HistGradientBoosting"])
+    < 0.03
+)
 assert net.coefs_[0].shape[0] == tab.preprocessor_.n_features_out_ + 8 * 2
