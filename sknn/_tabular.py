@@ -1041,15 +1041,23 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
 
     Examples
     --------
+    A DataFrame with a skewed numeric column, gaps and a string column
+    goes in as it is:
+
     >>> import numpy as np
+    >>> import pandas as pd
     >>> from sknn import TabularMLPClassifier
     >>> rng = np.random.RandomState(0)
-    >>> X = rng.normal(size=(200, 3))
-    >>> X[::7, 1] = np.nan
-    >>> y = (X[:, 0] > 0).astype(int)
+    >>> df = pd.DataFrame()
+    >>> df["income"] = rng.lognormal(10, 1, size=200)
+    >>> df["plan"] = rng.choice(["basic", "plus", "pro"], size=200)
+    >>> df.loc[::7, "income"] = np.nan
+    >>> y = df["plan"].eq("pro") | (df["income"] > 30_000)
     >>> clf = TabularMLPClassifier(n_ensemble=1, max_iter=20, random_state=0)
-    >>> clf.fit(X, y).predict(X[:3]).shape
+    >>> clf.fit(df, y).predict(df.head(3)).shape
     (3,)
+    >>> clf.preprocessor_.get_feature_names_out().tolist()
+    ['income', 'missingindicator_income', 'plan_basic', 'plan_plus', 'plan_pro']
     """
 
     _mlp_class = MLPClassifier
