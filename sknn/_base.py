@@ -253,19 +253,18 @@ class BaseMLP(
             raise ValueError(f"y could not be converted to float: {exc}") from exc
         if sample_weight is not None:
             try:
-                sample_weight = _check_sample_weight(
-                    sample_weight, X, dtype=np.float64, ensure_non_negative=True
-                )
+                # negative weights are allowed, as scikit-learn's MLPs allow them
+                sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             except ValueError as exc:
                 if not _conversion_error(exc):
                     raise
                 raise ValueError(
                     f"sample_weight could not be converted to float: {exc}"
                 ) from exc
-            if not sample_weight.sum() > 0:
+            if sample_weight.sum() == 0:
                 raise ValueError(
-                    "sample_weight must have a positive sum; got weights that "
-                    "are all zero."
+                    "sample_weight must have a non-zero sum (the losses are "
+                    "weighted means); got weights that sum to 0."
                 )
         return X, y, sample_weight
 
@@ -420,12 +419,11 @@ class BaseMLP(
     # ------------------------------------------------------------------
     def _run_stochastic(self, session, data, state, early, incremental):
         X, y, sw, attrs, head, dropout, seed, rng = data
-        n_samples = X.shape[0]
         if early:
             X, X_val, y, y_val, sw, sw_val = validation_split(
                 self, X, y, sw, rng, head.stratify
             )
-        batch_size = _params.batch_size(self, n_samples, X.shape[0])
+        batch_size = _params.batch_size(self, X.shape[0])
         # the training targets only: the validation score reads the labels
         session.set_data(X, y, sw, attrs.get("pos_weight_"), self._label_smoothing())
         hyper = _params.solver_settings(self)

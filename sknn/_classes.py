@@ -9,7 +9,11 @@ from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseMLP, _stochastic, validated_every_call
@@ -354,6 +358,21 @@ def _doc(cls):
     return cls
 
 
+def _column_to_1d(y):
+    """A column vector y, shape (n_samples, 1), as 1-d, with the warning
+    scikit-learn's MLPs give for it (from ``fit`` and ``partial_fit``)."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. "
+            "Please change the shape of y to (n_samples, ), for example "
+            "using ravel().",
+            DataConversionWarning,
+            stacklevel=7,  # the caller of fit (partial_fit: one frame short)
+        )
+        return column_or_1d(y)
+    return y
+
+
 class _ClassifierBase(ClassifierMixin, BaseMLP):
     """Label handling shared by MLPClassifier and MultiLabelMLP."""
 
@@ -374,7 +393,9 @@ class _ClassifierBase(ClassifierMixin, BaseMLP):
 
     def _check_classes(self, classes, first, incremental_classes):
         if incremental_classes is not None:
-            incremental_classes = np.unique(np.asarray(incremental_classes))
+            # scikit-learn's LabelBinarizer: the sorted labels, in the dtype
+            # numpy gives them (str, not object, for strings)
+            incremental_classes = unique_labels(np.asarray(incremental_classes))
             if hasattr(self, "classes_") and not first:
                 if not np.array_equal(incremental_classes, self.classes_):
                     raise ValueError(
@@ -540,15 +561,7 @@ class MLPClassifier(_ClassifierBase):
         self.label_smoothing = label_smoothing
 
     def _prepare_targets(self, y, first, classes=None):
-        if y.ndim == 2 and y.shape[1] == 1:
-            warnings.warn(
-                "A column-vector y was passed when a 1d array was expected. "
-                "Please change the shape of y to (n_samples, ), for example "
-                "using ravel().",
-                DataConversionWarning,
-                stacklevel=4,
-            )
-            y = column_or_1d(y)
+        y = _column_to_1d(y)
         check_classification_targets(y)
         kind = type_of_target(y, input_name="y")
         if kind == "multiclass-multioutput":  # scikit-learn's LabelBinarizer's error
@@ -575,7 +588,7 @@ class MLPClassifier(_ClassifierBase):
                 "The model was fitted on a multilabel indicator y; got "
                 f"{kind!r} y. Set warm_start=False to refit."
             )
-        found = np.unique(y)
+        found = unique_labels(y)
         cls = self._check_classes(found, first, classes)
         # one class trains as scikit-learn does: one logistic unit whose
         # targets are all 0, predicting that class everywhere
@@ -858,7 +871,7 @@ class MLPRegressor(MultiOutputMixin, RegressorMixin, BaseMLP):
     _y_numeric = True
 
     def _prepare_targets(self, y, first, classes=None):
-        y2 = np.asarray(y, dtype=np.float64)
+        y2 = _column_to_1d(np.asarray(y, dtype=np.float64))
         y_1d = y2.ndim == 1
         y2 = y2.reshape(y2.shape[0], -1)
         n = y2.shape[1]

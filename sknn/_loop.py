@@ -63,8 +63,17 @@ class FitState:
     learning_rate: float = None
     optimizer_state: dict = None
     epochs_done: int = 0
+    # private: epochs in a row without improvement by tol, carried over by
+    # warm_start and partial_fit as scikit-learn carries its
+    # _no_improvement_count (the attribute has that name)
+    no_improvement_count: int = 0
 
-    _PRIVATE = ("learning_rate", "optimizer_state", "epochs_done")
+    _PRIVATE = (
+        "learning_rate",
+        "optimizer_state",
+        "epochs_done",
+        "no_improvement_count",
+    )
 
     def mark(self):
         """What an epoch changes, to put back (:meth:`rewind`) when it is
@@ -81,6 +90,7 @@ class FitState:
             self.best_validation_score,
             self.learning_rate,
             self.epochs_done,
+            self.no_improvement_count,
         )
 
     def recorded_since(self, mark):
@@ -96,7 +106,7 @@ class FitState:
     def rewind(self, mark):
         (self.n_iter, self.t, self.loss, n_loss, n_rate, n_scores) = mark[:6]
         self.best_loss, self.best_validation_score, self.learning_rate = mark[6:9]
-        self.epochs_done = mark[9]
+        self.epochs_done, self.no_improvement_count = mark[9:11]
         del self.loss_curve[n_loss:]
         del self.learning_rate_curve[n_rate:]
         if n_scores is not None:
@@ -138,6 +148,7 @@ class FitState:
             learning_rate=getattr(est, "_learning_rate", None) if keep_rate else None,
             optimizer_state=(_saved_optimizer_state(est) if keep_optimizer else None),
             epochs_done=getattr(est, "_epochs_done", est.n_iter_),
+            no_improvement_count=getattr(est, "_no_improvement_count", 0),
         )
         if early:
             was_early = getattr(est, "validation_scores_", None) is not None
@@ -255,18 +266,20 @@ class Stopping:
         self.adaptive = est.learning_rate == "adaptive"
         self.verbose = est.verbose
         self.session, self.early = session, early
-        self.no_improvement = 0
 
     def record(self, state, loss):
-        """Count the epoch; returns the text the verbose line adds."""
+        """Count the epoch (in ``state.no_improvement_count``, which goes on
+        from the last call under warm_start and partial_fit); returns the
+        text the verbose line adds."""
+        count = state.no_improvement_count
         if not self.early:
             worse = loss > state.best_loss - self.tol
             state.best_loss = min(state.best_loss, loss)
-            self.no_improvement = self.no_improvement + 1 if worse else 0
+            state.no_improvement_count = count + 1 if worse else 0
             return ""
         score = self.session.validation_score()
         worse = score < state.best_validation_score + self.tol
-        self.no_improvement = self.no_improvement + 1 if worse else 0
+        state.no_improvement_count = count + 1 if worse else 0
         if score > state.best_validation_score:
             self.session.keep_best()
             state.best_validation_score = score
@@ -274,9 +287,9 @@ class Stopping:
         state.validation_scores.append(score)
         return f", validation score = {score:.6f}"
 
-    def next_rate(self, base):
+    def next_rate(self, base, state):
         """The base rate to go on with, or None to stop."""
-        if self.no_improvement <= self.patience:
+        if state.no_improvement_count <= self.patience:
             return base
         what = "Validation score" if self.early else "Training loss"
         msg = (
@@ -285,7 +298,7 @@ class Stopping:
         )
         if self.adaptive and base > _ADAPTIVE_FLOOR:
             base /= _ADAPTIVE_FACTOR
-            self.no_improvement = 0
+            state.no_improvement_count = 0
             if self.verbose:
                 print(msg + f" Setting learning rate to {base:f}")
             return base
@@ -451,7 +464,7 @@ def _epoch(est, session, state, plan, progress, schedule, stopping):
     extra = stopping.record(state, loss)
     if progress.end_epoch(state, rate, extra):
         return "converged"  # a callback asked to stop
-    new_base = stopping.next_rate(base)
+    new_base = stopping.next_rate(base, state)
     if new_base is None:
         return "converged"
     state.learning_rate = new_base

@@ -53,7 +53,7 @@ CONSTRAINTS = {
     "momentum": [Interval(numbers.Real, 0, 1, closed="both")],
     "nesterovs_momentum": ["boolean"],
     "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="left")],
     "beta_1": [Interval(numbers.Real, 0, 1, closed="left")],
     "beta_2": [Interval(numbers.Real, 0, 1, closed="left")],
     "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -256,16 +256,17 @@ def initial_weights(est, layer_sizes, rng):
     return coefs, intercepts
 
 
-def batch_size(est, n_samples, n_train):
+def batch_size(est, n_train):
     """The minibatch size: 'auto' is min(200, n_train); a batch_size above
-    the number of samples is clipped, with scikit-learn's warning."""
+    the number of training samples (those left after early stopping's
+    validation split) is clipped, with scikit-learn's warning."""
     if est.batch_size == "auto":
         return min(200, n_train)
-    if est.batch_size > n_samples:
+    if est.batch_size > n_train:
         warnings.warn(
             f"Got `batch_size` less than 1 or larger than sample size. It is "
-            f"going to be clipped (batch_size={est.batch_size}, n_samples="
-            f"{n_samples}).",
+            f"going to be clipped (batch_size={est.batch_size}, training "
+            f"samples={n_train}).",
             UserWarning,
         )
     return min(est.batch_size, n_train)

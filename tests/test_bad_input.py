@@ -349,12 +349,12 @@ CASES = [
     ),
     # --- sample weights --------------------------------------------------
     (
-        "negative_sample_weight_fit",
+        "zero_sum_sample_weight_fit",
         ALL,
         "fit",
-        lambda e, X, y: e.fit(X, y, sample_weight=-np.ones(N)),
+        lambda e, X, y: e.fit(X, y, sample_weight=np.r_[1.0, -1.0, np.zeros(N - 2)]),
         ValueError,
-        "Negative values in data passed to `sample_weight`",
+        "sample_weight must have a non-zero sum",
     ),
     (
         "nan_sample_weight_fit",
@@ -654,7 +654,7 @@ BAD_PARAMS = {
     "momentum": [-0.1, 1.5],
     "nesterovs_momentum": [2, "yes"],
     "early_stopping": ["yes", 2],
-    "validation_fraction": [0.0, 1.0, 1.5],
+    "validation_fraction": [-0.1, 1.0, 1.5],  # 0.0 is valid, as in scikit-learn
     "beta_1": [1.0, -0.1],
     "beta_2": [1.0, -0.1],
     "epsilon": [0.0, -1e-8],
@@ -768,6 +768,12 @@ CROSS_PARAMS = [
         CLF,
         dict(class_weight={5: 2.0}),
         r"class_weight has labels \[5\] that are not among the classes",
+    ),
+    (
+        "early_stopping_without_validation",
+        ALL,
+        dict(early_stopping=True, validation_fraction=0.0),
+        r"early_stopping could not hold out validation_fraction=0.0",
     ),
     (
         "early_stopping_too_few_samples",

@@ -475,12 +475,22 @@ def test_sample_weight_scales_like_duplicates_in_loss(iris):
     assert_allclose(weighted.coefs_[0], repeated.coefs_[0], rtol=1e-5, atol=1e-7)
 
 
-def test_negative_or_all_zero_sample_weight_rejected(iris):
+def test_negative_sample_weight_as_scikit_learn_and_zero_sum_rejected(iris):
+    """scikit-learn's MLPs take negative weights and divide the loss, its
+    gradient and the L2 term by the weights' sum: sknn trains to the same
+    weights; weights that sum to 0 are refused (scikit-learn divides by 0)."""
     X, y = iris
-    with pytest.raises(ValueError, match="(?i)negative"):
-        MLPClassifier(**FAST).fit(X, y, sample_weight=-np.ones(X.shape[0]))
-    with pytest.raises(ValueError, match="non-zero|positive sum"):
-        MLPClassifier(**FAST).fit(X, y, sample_weight=np.zeros(X.shape[0]))
+    params = dict(FAST, solver="sgd", batch_size=32)
+    reference = SkMLPClassifier(**{k: v for k, v in params.items() if k != "device"})
+    mixed = np.random.RandomState(0).uniform(-0.3, 1.0, X.shape[0])
+    for sw in (-np.ones(X.shape[0]), mixed):
+        ours = MLPClassifier(**params).fit(X, y, sample_weight=sw)
+        theirs = reference.fit(X, y, sample_weight=sw)
+        assert_allclose(ours.coefs_[0], theirs.coefs_[0], rtol=1e-9, atol=1e-12)
+        assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    for sw in (np.zeros(X.shape[0]), np.r_[1.0, -1.0, np.zeros(X.shape[0] - 2)]):
+        with pytest.raises(ValueError, match="non-zero"):
+            MLPClassifier(**FAST).fit(X, y, sample_weight=sw)
 
 
 def test_failed_fit_keeps_previous_model(iris):

@@ -29,6 +29,7 @@ import pytest
 import scipy.sparse as sp
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from sklearn.utils.multiclass import unique_labels
 
 from sknn import MLPClassifier, MLPRegressor, MultiLabelMLP
 
@@ -223,7 +224,8 @@ def _check_classifier(est, problem, X):
     np.testing.assert_array_equal(est.classes_, np.unique(y))
     pred = est.predict(X)
     assert pred.shape == (n,)
-    assert pred.dtype == est.classes_.dtype == y.dtype
+    # scikit-learn's LabelBinarizer's dtype: str for strings held as objects
+    assert pred.dtype == est.classes_.dtype == unique_labels(y).dtype
     assert set(pred.tolist()) <= set(y.tolist())
     proba = est.predict_proba(X)
     # a single class trains as in scikit-learn: one logistic unit, two

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import train_test_split
 
@@ -56,7 +57,8 @@ def test_multi_output_early_stopping_scores_mean_r2(regression_multi):
 def test_single_column_2d_y_predicts_1d(regression):
     # scikit-learn's MLPRegressor ravels a single output
     X, y = regression
-    reg = MLPRegressor(**FAST).fit(X, y.reshape(-1, 1))
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        reg = MLPRegressor(**FAST).fit(X, y.reshape(-1, 1))
     assert reg.n_outputs_ == 1
     pred = reg.predict(X)
     assert pred.shape == (X.shape[0],)

@@ -79,10 +79,6 @@ PRIVATE = {
     "private optimizer object); public check: test_public_learning_rate_warmstart",
     "test_adaptive_learning_rate": "reads _optimizer.learning_rate; public check: "
     "test_public_adaptive_learning_rate",
-    "test_n_iter_no_change": "reads _no_improvement_count (private stopping "
-    "counter); public check: test_public_n_iter_no_change",
-    "test_n_iter_no_change_inf": "reads _no_improvement_count; public check: "
-    "test_public_n_iter_no_change_inf",
 }
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from . import losses
+from .compat import tensor_from_numpy
 from .data import Rows
 from .network import Network
 from .threads import scoped as thread_scope
@@ -190,7 +191,7 @@ class Session:
             return (
                 None
                 if a is None
-                else torch.as_tensor(np.asarray(a)).to(self.net.device)
+                else tensor_from_numpy(np.ascontiguousarray(a)).to(self.net.device)
             )
 
         self.validation = (
@@ -344,7 +345,7 @@ def hidden_activations(network, X, n_threads=None):
     (``network`` as for :func:`predict_raw`)."""
     net = _predict_net(*network)
     with torch.inference_mode(), thread_scope(len(X), net.layer_sizes, n_threads):
-        xb = torch.as_tensor(X).to(net.device)
+        xb = tensor_from_numpy(X).to(net.device)
         return [a.cpu().numpy() for a in net.hidden_activations(xb)]
 
 

@@ -35,6 +35,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .compat import tensor_from_numpy
+
 # softplus above 40 returns its input; torch's default threshold (20) is off
 # by up to exp(-20) per output in float64, above 40 the error is below eps
 _SOFTPLUS_THRESHOLD = 40.0
@@ -70,21 +72,28 @@ class Targets:
         )
 
     def scale(self, idx, n):
-        """1 / (sum of the batch's sample weights); 0 for an all-zero batch."""
+        """1 / (sum of the batch's sample weights), as scikit-learn divides
+        (negative weights allowed, as there); 0 for a batch whose weights sum
+        to 0, which then leaves the weights as they are."""
         if not self.weighted:
             return 1.0 / n
         s = self.sample_weight[idx].sum()
-        return torch.where(s > 0, 1.0 / s.clamp_min(1e-30), torch.zeros_like(s))
+        zero = s == 0
+        return torch.where(zero, torch.zeros_like(s), 1.0 / torch.where(zero, 1.0, s))
 
 
 def _inputs(y, sample_weight, kw):
     """y as a tensor, its row count, and the sample weights as a column on
     the device (ones when there are none)."""
-    y = torch.as_tensor(y)
+    # C order, so that the targets' flat views exist (a pandas DataFrame's
+    # values are Fortran-ordered); read-only arrays (pandas' copy-on-write
+    # views, memmaps) are shared, not copied, and not warned about
+    y = tensor_from_numpy(np.ascontiguousarray(y))
     n = y.shape[0]
     if sample_weight is None:
         return y, n, torch.ones(n, 1, **kw)
-    return y, n, torch.as_tensor(sample_weight).to(**kw).reshape(n, 1)
+    w = tensor_from_numpy(np.ascontiguousarray(sample_weight))
+    return y, n, w.to(**kw).reshape(n, 1)
 
 
 def _no_smoothing(smoothing):
@@ -173,9 +182,15 @@ class BinaryCrossEntropy:
 
 
 class SquaredError:
-    """Identity outputs, one per regression target."""
+    """Identity outputs, one per regression target.
+
+    The gradient is that of half the squared error summed over the outputs;
+    the loss reported (``loss_``, ``loss_curve_``, what ``tol`` and
+    ``n_iter_no_change`` watch) is averaged over the outputs instead, as
+    scikit-learn's ``squared_loss`` reports it (``mean_over_outputs``)."""
 
     output_activation = "identity"
+    mean_over_outputs = True
 
     def targets(self, y, sample_weight, kw, n_outputs, pos_weight=None, smoothing=0.0):
         _no_smoothing(smoothing)

@@ -327,6 +327,8 @@ class Network:
         for layer in layers:
             a = layer.forward(a, n, generator)
         delta, loss = self.loss.delta_and_loss(a, *target)
+        if a.shape[1] > 1 and getattr(self.loss, "mean_over_outputs", False):
+            loss = loss / a.shape[1]  # reported only: delta keeps the sum's
         if alpha:
             loss = torch.add(loss, torch.dot(self.coef, self.coef), alpha=0.5 * alpha)
         loss = loss.mul_(scale)
@@ -383,15 +385,19 @@ class Network:
                     self.input_reference(xb, extra), W, b, act, dropout, generator
                 )
             z = z.to(self.dtype)
-            loss = self.loss.reference(z, *target)
+            data = self.loss.reference(z, *target)
             coef = leaf[: self.n_coef]
-            loss = (loss + 0.5 * alpha * torch.dot(coef, coef)) * scale
+            penalty = 0.5 * alpha * torch.dot(coef, coef)
+            loss = (data + penalty) * scale
             if loss_scale is None:
                 (grad,) = torch.autograd.grad(loss, leaf)
             else:
                 (grad,) = torch.autograd.grad(loss * loss_scale, leaf)
                 grad = grad.div_(loss_scale)
         self.grads.copy_(grad)
+        if z.shape[1] > 1 and getattr(self.loss, "mean_over_outputs", False):
+            # reported as loss_and_grad reports it (see losses.SquaredError)
+            return ((data.detach() / z.shape[1] + penalty.detach()) * scale).detach()
         return loss.detach()
 
     def forward_reference(self, a, W, b, act, dropout=None, generator=None):

@@ -233,7 +233,7 @@ def full_batch_loss_and_grad(net, rows, targets, alpha, chunk=4096):
     total_grad = torch.zeros_like(net.grads)
     if targets.weighted:
         wsum = float(targets.sample_weight.sum().item())
-        inv = 1.0 / wsum if wsum > 0 else 0.0
+        inv = 1.0 / wsum if wsum != 0 else 0.0
     else:
         inv = 1.0 / n
     nchunks = (n + chunk - 1) // chunk
