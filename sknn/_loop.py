@@ -67,12 +67,16 @@ class FitState:
     # warm_start and partial_fit as scikit-learn carries its
     # _no_improvement_count (the attribute has that name)
     no_improvement_count: int = 0
+    # private: whether this call ended on a Ctrl-C (the model kept what it
+    # had reached), so that an ensemble of such fits can stop there too
+    stopped_by_user: bool = False
 
     _PRIVATE = (
         "learning_rate",
         "optimizer_state",
         "epochs_done",
         "no_improvement_count",
+        "stopped_by_user",
     )
 
     def mark(self):
@@ -370,6 +374,7 @@ def _interrupted(state, est, session, early):
     )
     if state.loss is None:  # no epoch of a new model ended: no epoch loss
         state.loss = np.nan
+    state.stopped_by_user = True
     return True
 
 

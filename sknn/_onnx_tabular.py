@@ -64,7 +64,7 @@ def _categorical(g, s, mapping, onehot, logf, codes):
     TP = g.onnx.TensorProto
     keys = [k for k in mapping if k != _MISSING]
     values = [mapping[k] for k in keys]
-    if _MISSING in mapping and "" not in mapping:
+    if _MISSING in mapping:  # '' is no level (checked by the caller)
         keys.append("")  # the empty string stands for a missing value
         values.append(mapping[_MISSING])
     index = g.node(
@@ -114,6 +114,14 @@ def _encoding(g, pre):
         parts += _numeric(g, names[j], median, scale, indicator, pre.clip)
     codes = pre.high_cardinality == "codes"
     for j, (mapping, onehot, logf) in zip(pre.categorical_columns_, pre._cat):
+        if "" in mapping:
+            raise ValueError(
+                f"Column {names[j]!r} has the empty string '' among its "
+                "levels, and the exported graph reads '' as a missing value: "
+                "the two cannot be told apart. Give that level another text "
+                f"(df[{names[j]!r}].replace('', '<empty>'), say) and refit to "
+                "export."
+            )
         inputs[j] = (names[j], TP.STRING)
         parts += _categorical(g, names[j], mapping, onehot, logf, codes)
     if len(parts) == 1:

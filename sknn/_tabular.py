@@ -9,7 +9,9 @@ average their predictions. No torch here: the networks are the public
 ``MLPClassifier`` / ``MLPRegressor``.
 """
 
+import datetime
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -126,7 +128,12 @@ def _is_numeric_dtype(dtype):
     # strings are 'O', nullable integers 'i', booleans 'b'.
     if str(dtype) == "category":
         return False
-    return getattr(dtype, "kind", "O") in "biuf"
+    if getattr(dtype, "kind", "O") in "biuf":
+        return True
+    # pyarrow decimals (money read with dtype_backend="pyarrow") are 'O' too;
+    # polars reads its decimals as numbers
+    arrow = getattr(dtype, "pyarrow_dtype", None)
+    return arrow is not None and str(arrow).startswith("decimal")
 
 
 def _forced_categorical(value, names, n_features):
@@ -210,8 +217,52 @@ def _missing_mask(values):
 
 _MISSING = "\x00missing"  # the level of missing values, apart from any text
 
+_STOPPED = (
+    "Training interrupted by the user (KeyboardInterrupt): the ensemble keeps "
+    "the {} of its n_ensemble={} networks trained so far."
+)
+
 # TabularPreprocessor's private fitted state
-_STATE = ("_num", "_cat", "_dates_as_days", "_kinds")
+_STATE = ("_num", "_cat", "_dates_as_days", "_kinds", "_forced")
+
+
+def _read_as(values, kind, fitted):
+    """A column read as ``kind`` (see ``_frame_column``) read as the kind it
+    had in fit, ``fitted``, when its values allow it: objects that are
+    numbers or missing as numbers, objects that are dates or durations as
+    days, numbers (missing ones included) as category levels.  Otherwise
+    the column as it was read (``_encode_columns`` then names it)."""
+    import pandas as pd
+
+    missing = _missing_mask(values)
+    if fitted == "category":
+        if kind == "number":  # whole floats as ints, as numbers named in fit
+            return _as_levels(values), "category"
+        return values, kind
+    if kind == "category":
+        # objects of the fitted type only: text is not parsed ("1.5" or
+        # "2024-03-01" in a column that was numbers or dates is an error)
+        objects = np.asarray(values, dtype=object)
+        present = objects[~missing]
+        types = {
+            "number": (numbers.Number, np.number, np.bool_),
+            "date": (datetime.date, np.datetime64),
+            "duration": (datetime.timedelta, np.timedelta64),
+        }[fitted]
+        if not all(isinstance(v, types) for v in present):
+            return values, kind
+        if fitted == "number":
+            out = np.full(len(objects), np.nan)
+            out[~missing] = [float(v) for v in present]
+            return out, "number"
+        series = pd.Series(objects.tolist(), dtype=object)
+        if fitted == "date":
+            dates = pd.to_datetime(series, utc=True)
+            return _days(dates.dt.tz_localize(None).to_numpy()), "date"
+        return _days(pd.to_timedelta(series).to_numpy()), "duration"
+    if kind == "number" and missing.all():  # no value to say otherwise
+        return np.full(len(values), np.nan), fitted
+    return values, kind
 
 
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
@@ -342,12 +393,18 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                         f"while a minimum of 1 is required by {type(owner).__name__}."
                     )
             names = list(X.columns)
-            forced = _forced_categorical(self.categorical_features, names, len(names))
+            forced = self._forced_columns(names, len(names), reset)
             cols, kinds = [], []
             for j, name in enumerate(names):
                 values, kind = _frame_column(
                     X, name, j in forced, getattr(self, "_dates_as_days", True)
                 )
+                if not reset and kind != self._kinds[j]:
+                    # a column whose dtype says less than the values do (a
+                    # row taken out of a frame is all objects; a batch with
+                    # only missing values in a column is float or Null) is
+                    # read as in fit when its values allow it
+                    values, kind = _read_as(values, kind, self._kinds[j])
                 if kind != "category" and np.isinf(values).any():
                     raise ValueError(f"Input column {name!r} contains infinity.")
                 cols.append(values)
@@ -357,11 +414,23 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             X, dtype=np.float64, ensure_all_finite="allow-nan", estimator=owner
         )
         validate_data(checked, X, skip_check_array=True, reset=reset)
-        forced = _forced_categorical(self.categorical_features, None, X.shape[1])
+        forced = self._forced_columns(None, X.shape[1], reset)
         cols = [
             _as_levels(X[:, j]) if j in forced else X[:, j] for j in range(X.shape[1])
         ]
         return cols, ["category" if j in forced else "number" for j in range(len(cols))]
+
+    def _forced_columns(self, names, n_features, reset):
+        """The columns read as categories whatever their dtype: those
+        ``categorical_features`` named at fit (kept, so that a model fitted
+        with column names reads a numpy array too, and ``set_params`` after
+        fit does not change what it reads)."""
+        if reset or not hasattr(self, "_forced"):  # a pickle from before: anew
+            forced = _forced_categorical(self.categorical_features, names, n_features)
+            if reset:
+                self._forced = sorted(forced)
+            return forced
+        return set(self._forced)
 
     def fit(self, X, y=None):
         """Learn the medians, scales and category levels of X.
@@ -799,7 +868,7 @@ class _TabularBase(BaseEstimator):
             "array-like",
             Interval(numbers.Integral, 1, None, closed="left"),
         ],
-        "activation": [str],
+        "activation": CONSTRAINTS["activation"],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
         "solver": [StrOptions({"adam", "sgd", "adamw", "rmsprop", "adagrad"})],
@@ -912,10 +981,12 @@ class _TabularBase(BaseEstimator):
             periodic_columns=pre.continuous_columns_,
             embedding_columns=codes if codes.size else None,
             embedding_dim=self.embedding_dim or 128,
-            batch_size=min(self.batch_size, n_samples),
             random_state=seed,
             early_stopping=self._can_stop_early(n_samples, y),
         )
+        # capped at the rows the network trains on (those left after the
+        # validation split), so that a small table gets no clipping warning
+        net.batch_size = min(self.batch_size, self._n_train(n_samples, net))
         # with a patience as long as the run, every epoch runs by design (and
         # the best one is kept where a validation split can be held out):
         # reaching max_iter is then no sign of trouble
@@ -930,9 +1001,17 @@ class _TabularBase(BaseEstimator):
         state.setdefault("categorical_features", "from_dtype")
         super().__setstate__(state)
 
+    def _n_val(self, n_samples):
+        # the validation rows train_test_split holds out: ceil(fraction * n)
+        return int(np.ceil(self.validation_fraction * n_samples))
+
+    def _n_train(self, n_samples, net):
+        return n_samples - (self._n_val(n_samples) if net.early_stopping else 0)
+
     def _can_stop_early(self, n_samples, y):
-        # too small a validation set cannot be split off: train on all of it
-        return self.early_stopping and n_samples >= 20
+        # too small a validation set (fewer than the 2 rows a network's early
+        # stopping needs) cannot be split off: train on all of it
+        return self.early_stopping and n_samples >= 20 and self._n_val(n_samples) >= 2
 
     def _fit_networks(self, X, y, sample_weight, **fitted):
         """Fit the preprocessor and the networks, then set them (and
@@ -957,8 +1036,22 @@ class _TabularBase(BaseEstimator):
         nets = []
         for seed in seeds:
             net = self._network(pre, Xt.shape[0], int(seed), y)
-            net.fit(Xt, y, sample_weight=sample_weight)
+            try:
+                net.fit(Xt, y, sample_weight=sample_weight)
+            except KeyboardInterrupt:
+                # a Ctrl-C the network could not absorb (outside its epochs):
+                # the networks trained so far are the model, if there are any
+                if not nets:
+                    raise
+                warnings.warn(_STOPPED.format(len(nets), self.n_ensemble), UserWarning)
+                break
             nets.append(_predict_in_float64(net))
+            if net._stopped_by_user:  # it warned, and kept its weights
+                if len(nets) < self.n_ensemble:
+                    warnings.warn(
+                        _STOPPED.format(len(nets), self.n_ensemble), UserWarning
+                    )
+                break
         fitted.update(
             preprocessor_=pre,
             n_features_in_=pre.n_features_in_,
@@ -979,6 +1072,10 @@ class _TabularBase(BaseEstimator):
             raise ValueError("requires y to be passed, but the target y is None")
         if sp.issparse(y):  # a sparse label indicator matrix: the networks'
             return y
+        if getattr(y, "ndim", 1) == 2 and (_is_dataframe(y) or _is_polars(y)):
+            # a frame of labels or targets: its nullable and pyarrow columns
+            # as numbers (np.asarray would make them objects)
+            y = check_array(y, dtype=None, ensure_all_finite=False, input_name="y")
         y = np.asarray(y)
         if np.iscomplexobj(y):
             raise ValueError("Complex data not supported: y has complex values.")
@@ -1142,11 +1239,12 @@ class TabularMLPClassifier(ClassifierMixin, _TabularBase):
         # the stratified split needs two samples of every class and a
         # validation set with room for every class
         _, counts = np.unique(y, return_counts=True)
+        n_val = self._n_val(n_samples)
         return (
             super()._can_stop_early(n_samples, y)
             and counts.min() >= 2
-            and int(self.validation_fraction * n_samples) >= len(counts)
-            and n_samples - int(self.validation_fraction * n_samples) >= len(counts)
+            and n_val >= len(counts)
+            and n_samples - n_val >= len(counts)
         )
 
     def fit(self, X, y, sample_weight=None):

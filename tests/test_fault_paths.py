@@ -579,3 +579,20 @@ def test_log_proba_argmax_matches_proba_on_saturated_multilabel_rows():
     np.testing.assert_array_equal(log_proba.argmax(axis=1), proba.argmax(axis=1))
     with np.errstate(divide="ignore"):
         np.testing.assert_array_equal(log_proba, np.log(proba))
+
+
+def test_interrupt_stops_the_whole_tabular_ensemble():
+    """Ctrl-C in the first of three networks stops the ensemble there: one
+    press, a warning naming what was kept, a model that predicts."""
+    pd = pytest.importorskip("pandas")
+    from sknn import TabularMLPClassifier
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.choice(["u", "v"], 200)})
+    y = rng.randint(0, 2, 200)
+    clf = TabularMLPClassifier(n_ensemble=3, max_iter=5, random_state=0)
+    with _SigintAtAddmm():
+        with pytest.warns(UserWarning, match="keeps the 1 of its n_ensemble=3"):
+            _no_escape(lambda: clf.fit(X, y))
+    assert len(clf.estimators_) == 1
+    assert clf.predict_proba(X).shape == (200, 2)

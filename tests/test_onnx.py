@@ -406,3 +406,17 @@ def test_tabular_multilabel_and_numpy_tables_export():
     np.testing.assert_allclose(
         session.run(None, feed)[1], plain.predict_proba(X), rtol=0, atol=1e-12
     )
+
+
+def test_tabular_export_refuses_an_empty_string_level():
+    """'' marks a missing value in the graph's text inputs: a column that
+    has '' as a level cannot be exported faithfully, and says so."""
+    pd = pytest.importorskip("pandas")
+    from sknn import TabularMLPClassifier
+
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame({"code": rng.choice(["", "q", None, "r"], 120)})
+    clf = TabularMLPClassifier(**TABULAR_KW | {"categorical_features": "from_dtype"})
+    clf.fit(df, rng.randint(0, 2, 120))
+    with pytest.raises(ValueError, match="Column 'code' has the empty string"):
+        to_onnx(clf)

@@ -695,3 +695,115 @@ def test_sparse_and_multioutput_targets():
     mixed = np.c_[df["int"], df["int"] > 2]  # classes 0-4 and a flag
     with pytest.raises(ValueError, match="Multioutput target data is not supported"):
         TabularMLPClassifier(**kw).fit(df, mixed)
+
+
+def test_columns_whose_dtype_says_less_are_read_as_in_fit():
+    """A row taken out of a frame (every column object), a record with a
+    missing number (object None), a batch whose category column is all
+    missing (float NaN) and a polars Null column predict as the same rows
+    with the fitted dtypes do."""
+    pl = pytest.importorskip("polars")
+    rng = np.random.RandomState(0)
+    df = pd.DataFrame(
+        {
+            "income": rng.lognormal(10, 1, 200),
+            "plan": rng.choice(["a", "b", "c"], 200),
+            "when": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.randint(0, 99, 200), "D"),
+            "took": pd.to_timedelta(rng.randint(1, 90, 200), "min"),
+        }
+    )
+    clf = TabularMLPClassifier(**FAST).fit(df, rng.randint(0, 2, 200))
+    for i in (0, 7):
+        row = df.iloc[i].to_frame().T  # object columns
+        assert set(row.dtypes.astype(str)) == {"object"}
+        np.testing.assert_array_equal(
+            clf.predict_proba(row), clf.predict_proba(df.iloc[[i]])
+        )
+    gaps = df.head(3).copy()
+    gaps["income"], gaps["plan"] = np.nan, np.nan
+    as_objects = gaps.astype(object).where(gaps.notna(), None)
+    expected = clf.predict_proba(gaps)
+    np.testing.assert_array_equal(clf.predict_proba(as_objects), expected)
+    null = pl.from_pandas(df.head(3)).with_columns(
+        pl.lit(None).alias("income"), pl.lit(None).alias("plan")
+    )
+    assert null.schema["income"] == pl.Null
+    np.testing.assert_allclose(clf.predict_proba(null), expected, rtol=0, atol=1e-15)
+    # values that cannot be the fitted type still get the error naming the column
+    with pytest.raises(ValueError, match="Column 'income' of X was read as numbers"):
+        clf.predict(df.head(2).assign(income=["high", "low"]))
+
+
+def test_categorical_features_named_at_fit_hold_for_arrays_and_set_params():
+    df = _frame(80)[["num", "int"]]
+    y = (df["int"] > 2).to_numpy()
+    clf = TabularMLPClassifier(**FAST, categorical_features=["int"]).fit(df, y)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        on_array = clf.predict_proba(df.to_numpy())
+    np.testing.assert_array_equal(on_array, clf.predict_proba(df))
+    # what the fitted model reads was decided at fit
+    clf.set_params(categorical_features="from_dtype")
+    np.testing.assert_array_equal(clf.predict_proba(df), on_array)
+
+
+def test_small_tables_get_no_batch_size_warning():
+    """The default batch of 128 is capped at the rows a network trains on
+    (after the validation split): 140 rows warn nothing."""
+    import warnings
+
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=140), "b": rng.choice(["u", "v"], 140)})
+    kw = dict(max_iter=3, n_iter_no_change=3, n_ensemble=1, random_state=0)
+    for est, y in (
+        (TabularMLPClassifier(**kw), rng.randint(0, 2, 140)),
+        (TabularMLPRegressor(**kw), rng.normal(size=140)),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            est.fit(X, y)
+        assert est.estimators_[0].batch_size == 140 - 21  # ceil(0.15 * 140) held out
+
+
+def test_regressor_trains_on_all_rows_when_no_validation_set_fits():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=30)})
+    kw = dict(n_ensemble=1, max_iter=3, validation_fraction=0.03, random_state=0)
+    reg = TabularMLPRegressor(**kw).fit(X, rng.normal(size=30))
+    assert not reg.estimators_[0].early_stopping
+
+
+def test_label_frames_with_nullable_and_pyarrow_columns():
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame({"a": rng.normal(size=100)})
+    Y = pd.DataFrame({"p": rng.randint(0, 2, 100), "q": rng.randint(0, 2, 100)})
+    ref = TabularMLPClassifier(**FAST).fit(X, Y.to_numpy())
+    for frame in (Y.astype("Int64"), Y.astype("bool[pyarrow]")):
+        clf = TabularMLPClassifier(**FAST).fit(X, frame)
+        np.testing.assert_array_equal(clf.predict_proba(X), ref.predict_proba(X))
+
+
+def test_pyarrow_decimals_are_numbers_as_in_polars():
+    import decimal
+
+    pa = pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    rng = np.random.RandomState(0)
+    amounts = [decimal.Decimal(f"{v:.2f}") for v in rng.uniform(0, 100, 300)]
+    amounts[3] = None
+    frame = pd.DataFrame(
+        {"amount": pd.array(amounts, dtype=pd.ArrowDtype(pa.decimal128(6, 2)))}
+    )
+    pre = TabularPreprocessor().fit(frame)
+    assert pre.get_feature_names_out().tolist() == ["amount", "missingindicator_amount"]
+    polars = pl.DataFrame({"amount": amounts})
+    np.testing.assert_array_equal(
+        pre.transform(frame), TabularPreprocessor().fit(polars).transform(polars)
+    )
+
+
+def test_activation_is_validated_naming_the_estimator():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="of TabularMLPClassifier"):
+        TabularMLPClassifier(activation="relu6").fit(_frame(30), np.arange(30) % 2)
