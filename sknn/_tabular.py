@@ -272,7 +272,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     in the training data, median imputation, robust scaling
     ``(x - median) / IQR`` and smooth clipping ``x / sqrt(1 + (x / c)^2)``
     with ``c = clip``. Where the interquartile range is zero, the scale falls
-    back to the 5-95 % range, then to the range, then to 1. Categorical
+    back to half the 5-95 % range, then to half the range, then to 1. Categorical
     columns (pandas ``category``, strings, objects) with at most
     ``max_onehot`` levels, missing counted as a level, are one-hot encoded;
     columns with more levels get the log-frequency of the level (a
