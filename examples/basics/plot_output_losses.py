@@ -94,12 +94,14 @@ assert np.isclose(clf.loss_, cross_entropy, rtol=1e-9)
 # %%
 # Identity and squared error, two outputs
 # ---------------------------------------
-# A regressor's output layer has no activation: one unit per target. sknn's
-# squared-error loss is ``0.5 * ||y - ŷ||²`` averaged over the samples (the
-# factor one half only cancels the 2 of the derivative).
+# A regressor's output layer has no activation: one unit per target. The
+# network descends ``0.5 * ||y - ŷ||²`` averaged over the samples (the factor
+# one half only cancels the 2 of the derivative); ``loss_`` reports it
+# divided by the number of targets, as scikit-learn reports it: half the
+# squared error averaged over samples and targets.
 Y_hat = reg.predict(X_r)
 print("predict:", Y_hat.shape)
-squared_error = 0.5 * np.mean(np.sum((Y_r - Y_hat) ** 2, axis=1))
+squared_error = 0.5 * np.mean((Y_r - Y_hat) ** 2)
 print(f"loss_ = {reg.loss_:.12f}   formula = {squared_error:.12f}")
 assert np.isclose(reg.loss_, squared_error, rtol=1e-9)
 
